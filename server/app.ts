@@ -1,0 +1,120 @@
+// Builds the Fastify application over an open, migrated database.
+import fs from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Capabilities } from './db/capabilities.ts';
+import type { Database } from './db/engine.ts';
+import { AppError, commonErrors, ErrorBody, errorBody } from './errors.ts';
+import { translateDatabaseError } from './db/errors.ts';
+import { adminUnitRoutes } from './modules/admin-units/routes.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { authErrors } from './modules/auth/errors.ts';
+import { authPlugin } from './modules/auth/plugin.ts';
+import { authRoutes } from './modules/auth/routes.ts';
+import { codeListRoutes } from './modules/code-lists/routes.ts';
+import { healthRoutes } from './modules/health/routes.ts';
+import { submissionRoutes } from './modules/submissions/routes.ts';
+import { surveyRoutes } from './modules/surveys/routes.ts';
+import { userRoutes } from './modules/users/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Database;
+    capabilities: Capabilities;
+  }
+}
+
+export interface AppDependencies {
+  config: Config;
+  db: Database;
+  capabilities: Capabilities;
+}
+
+function toAppError(error: FastifyError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    return commonErrors.validation(fastifyError.message, { issues: fastifyError.validation });
+  }
+  const fromDatabase = translateDatabaseError(error);
+  if (fromDatabase) return fromDatabase;
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    return new AppError(fastifyError.statusCode, fastifyError.code ?? 'BAD_REQUEST', `请求无效：${error.message}`, error.message);
+  }
+  return commonErrors.internal();
+}
+
+export async function buildApp({ config, db, capabilities }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.decorate('db', db);
+  app.decorate('capabilities', capabilities);
+  app.addSchema(ErrorBody);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code }, 'request refused');
+    return reply.code(appError.statusCode).send(errorBody(appError));
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => {
+      const error = authErrors.rateLimited(Math.ceil(context.ttl / 1000));
+      return Object.assign(error, { statusCode: 429 });
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: '上海市土地调查成果管理平台 API',
+        description:
+          'Shanghai land survey results platform. Sessions are HTTP-only cookies; every POST/PUT/PATCH/DELETE ' +
+          'must carry the x-csrf-token header from GET /api/auth/session. Errors: {error:{code,message:{zh,en}}}.',
+        version: '0.1.0',
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(adminUnitRoutes);
+  await app.register(codeListRoutes);
+  await app.register(userRoutes);
+  await app.register(surveyRoutes);
+  await app.register(submissionRoutes);
+  await app.register(auditRoutes);
+
+  const webIndex = path.join(config.webDistDir, 'index.html');
+  if (fs.existsSync(webIndex)) {
+    await app.register(fastifyStatic, { root: config.webDistDir, wildcard: false });
+  } else {
+    app.log.warn(`web app not built (${webIndex} missing): run npm run build:web`);
+  }
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/') || !fs.existsSync(webIndex) || request.method !== 'GET') {
+      return reply.code(404).send(errorBody(commonErrors.notFound('接口 / route', `${request.method} ${request.url.split('?')[0]}`)));
+    }
+    // The web app routes in the browser: unknown paths get its page.
+    return reply.sendFile('index.html');
+  });
+
+  return app;
+}

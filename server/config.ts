@@ -1,0 +1,105 @@
+// The one place where the environment is read and validated. Everything else receives a Config.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** PostgreSQL/PostGIS server URL; absent means the embedded engine. */
+  databaseUrl: string | null;
+  /** Connections in the pool to the server engine. */
+  databasePoolMax: number;
+  /** Folder of the embedded engine's data ('memory://' keeps it in memory). */
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** Seed demo organisations and users (one per role) at start. */
+  seedDemo: boolean;
+  /** Absolute lifetime of a login session. */
+  sessionTtlMinutes: number;
+  /** Failed logins in a row before an account is locked, and for how long. */
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  /** Login attempts per client address per minute (all accounts). */
+  loginRateLimitPerMinute: number;
+  /** Mark cookies Secure (set behind HTTPS). */
+  cookieSecure: boolean;
+  webDistDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`配置错误 / configuration error: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const normalised = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalised)) return true;
+  if (['0', 'false', 'no', 'off'].includes(normalised)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', `is not a URL (expected postgres://user@host:5432/database)`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+  }
+  if (url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a database, e.g. postgres://localhost/land_survey');
+  return raw;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = text(env, 'LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const dataDir = text(env, 'DATA_DIR', '.data');
+  return {
+    databaseUrl: databaseUrl(env),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    dataDir: dataDir.startsWith('memory://') ? dataDir : path.resolve(REPO_ROOT, dataDir),
+    host: text(env, 'HOST', '0.0.0.0'),
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    logLevel,
+    seedDemo: boolean(env, 'SEED_DEMO', true),
+    sessionTtlMinutes: integer(env, 'SESSION_TTL_MINUTES', 8 * 60, 1, 30 * 24 * 60),
+    lockoutThreshold: integer(env, 'LOGIN_LOCKOUT_THRESHOLD', 5, 1, 100),
+    lockoutMinutes: integer(env, 'LOGIN_LOCKOUT_MINUTES', 15, 1, 24 * 60),
+    loginRateLimitPerMinute: integer(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20, 1, 10_000),
+    cookieSecure: boolean(env, 'COOKIE_SECURE', false),
+    webDistDir: path.resolve(REPO_ROOT, text(env, 'WEB_DIST_DIR', 'web/dist')),
+  };
+}

@@ -1,0 +1,34 @@
+// How queries run: as an actor (a request) or as the system (migrations, seed, CLI, login).
+//
+// Actor transactions switch to the lsp_app role and carry the session's token hash in app.session,
+// both SET LOCAL, so they end with the transaction and never leak to the next user of a pooled
+// connection. Row-level security (migrations/0006) derives the user, role and district from that
+// session in the database itself.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './engine.ts';
+import type { DB } from './schema.ts';
+
+export const APP_DB_ROLE = 'lsp_app';
+
+export interface ActorContext {
+  /** SHA-256 (hex) of the session token, or null for an anonymous request */
+  sessionTokenHash: string | null;
+}
+
+export const ANONYMOUS: ActorContext = { sessionTokenHash: null };
+
+export type Tx = Transaction<DB>;
+
+export function asActor<T>(db: Database, actor: ActorContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute(async (tx) => {
+    await sql`SELECT set_config('role', ${APP_DB_ROLE}, true), set_config('app.session', ${actor.sessionTokenHash ?? ''}, true)`.execute(tx);
+    return work(tx);
+  });
+}
+
+/** The owner's view, bypassing row-level security. Only for work no request controls. */
+export function asSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute(work);
+}
+
+export type Queryable = Kysely<DB> | Tx;

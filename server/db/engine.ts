@@ -1,0 +1,128 @@
+// The two engines behind one interface: a PostgreSQL/PostGIS server (DATABASE_URL) or an embedded
+// PGlite with its PostGIS extension in a local folder. The rest of the platform sees only Database.
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { postgis } from '@electric-sql/pglite-postgis';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { Mutex } from './mutex.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+export type EngineKind = 'server' | 'embedded';
+
+/** Runs SQL on the transaction's connection; without params a script may hold many statements. */
+export type ScriptExec = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export interface Database {
+  readonly engine: EngineKind;
+  readonly kysely: Kysely<DB>;
+  /** One transaction on one connection, as the connecting (owning) role: migrations, seeding, CLI. */
+  scriptTransaction<T>(work: (exec: ScriptExec) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// Both engines return the same JavaScript values: dates as 'YYYY-MM-DD' strings (no time-zone
+// shift), bigint counts and ids as numbers (all well below 2^53), numeric as exact strings.
+const DATE_OID = 1082;
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function openServerDatabase(url: string, poolMax = 10): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    types: {
+      getTypeParser(oid: number, format?: 'text' | 'binary') {
+        if (oid === DATE_OID) return (value: string) => value;
+        if (oid === INT8_OID) return (value: string) => Number(value);
+        return pg.types.getTypeParser(oid, format);
+      },
+    } as pg.CustomTypesConfig,
+  });
+  // Surface a bad URL or a stopped server at start, with the server's own message.
+  const probe = await pool.connect();
+  probe.release();
+  return {
+    engine: 'server',
+    kysely: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
+    async scriptTransaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // No parameters means the simple query protocol, which accepts many statements at once.
+        const exec: ScriptExec = async (sql, params) =>
+          (params ? await client.query(sql, params) : await client.query(sql)).rows ?? [];
+        const result = await work(exec);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export interface EmbeddedDatabase extends Database {
+  /** The whole data folder as a gzip tarball, to open copies from (test templates). */
+  dump(): Promise<Blob>;
+}
+
+export interface EmbeddedOptions {
+  /** A folder path, or 'memory://' */
+  dataDir: string;
+  /** Start from a dump() instead of an empty folder. */
+  loadDataDir?: Blob;
+}
+
+export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  if (!options.dataDir.startsWith('memory://')) fs.mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    dataDir: options.dataDir,
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    extensions: { postgis, btree_gist },
+    parsers: {
+      [DATE_OID]: (value: string) => value,
+      [INT8_OID]: (value: string) => Number(value),
+      [NUMERIC_OID]: (value: string) => value,
+    },
+  });
+  const mutex = new Mutex();
+  return {
+    engine: 'embedded',
+    kysely: new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) }),
+    scriptTransaction(work) {
+      return mutex.run(() =>
+        pglite.transaction(async (tx) => {
+          const exec: ScriptExec = async (sql, params) => {
+            if (params) return (await tx.query<Record<string, unknown>>(sql, params)).rows;
+            const results = await tx.exec(sql);
+            return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+          };
+          return work(exec);
+        }),
+      );
+    },
+    dump() {
+      return mutex.run(async () => (await pglite.dumpDataDir('gzip')) as Blob);
+    },
+    async close() {
+      await mutex.run(() => pglite.close());
+    },
+  };
+}
+
+export function openDatabase(config: { databaseUrl: string | null; dataDir: string; databasePoolMax: number }): Promise<Database> {
+  return config.databaseUrl
+    ? openServerDatabase(config.databaseUrl, config.databasePoolMax)
+    : openEmbeddedDatabase({ dataDir: config.dataDir });
+}
+
+

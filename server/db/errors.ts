@@ -1,0 +1,28 @@
+// Database refusals that are the client's doing, turned into stable API errors.
+import { AppError } from '../errors.ts';
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  constraint?: string;
+}
+
+export function translateDatabaseError(error: unknown): AppError | null {
+  const { code, message = '', constraint } = (error ?? {}) as PgLikeError;
+  switch (code) {
+    case 'LS001':
+    case 'LS002':
+      return new AppError(409, 'RECORD_IMMUTABLE', `记录不可修改：${message}`, `The record cannot be changed: ${message}`);
+    case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
+      return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
+    case '23505':
+      return new AppError(409, 'CONFLICT', `数据重复：${constraint ?? message}`, `Duplicate: ${constraint ?? message}`);
+    case '23503':
+      return new AppError(409, 'REFERENCE_MISSING', `引用的数据不存在：${constraint ?? message}`, `Referenced row missing: ${constraint ?? message}`);
+    case '23514':
+    case '23P01':
+      return new AppError(400, 'CONSTRAINT_VIOLATED', `数据不符合约束：${constraint ?? message}`, `Constraint violated: ${constraint ?? message}`);
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,205 @@
+// Kysely table types, written to match migrations/. Columns the database fills are Generated.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** numeric columns come back as exact decimal strings */
+type Decimal = ColumnType<string, string | number, string | number>;
+/** PostGIS geometry; read and write it through SQL functions (ST_AsGeoJSON, ST_GeomFromGeoJSON). */
+type Geometry = ColumnType<string, string, string>;
+
+export type AdminLevel = 'city' | 'district' | 'town' | 'village';
+export type OrganisationKind = 'city_bureau' | 'district_bureau' | 'leading_group_office' | 'survey_unit' | 'agency';
+export type UserRole = 'city_admin' | 'city_auditor' | 'district_operator' | 'leading_group_office' | 'surveyor' | 'agency';
+export type SurveyKind = 'national' | 'land_use_change' | 'cadastral_change' | 'special';
+export type SurveyScope = 'city' | 'district';
+export type SecrecyLevel = 'public' | 'internal' | 'confidential' | 'secret';
+export type SurveyState =
+  | 'planned' | 'collecting' | 'checking' | 'preliminary_accepted' | 'accepted'
+  | 'filed' | 'approved' | 'published' | 'closed';
+export type SubmissionState =
+  | 'received' | 'importing' | 'imported' | 'checking' | 'checked'
+  | 'rejected' | 'accepted' | 'applied' | 'failed' | 'superseded';
+export type ParcelLayer = 'land_use' | 'basic_farmland' | 'ownership';
+export type ChangeKind =
+  | 'split' | 'merge' | 'reclassification' | 'boundary_change' | 'ownership_change' | 'attribute_change';
+
+export interface AdminUnitsTable {
+  code: string;
+  level: AdminLevel;
+  parent_code: string | null;
+  name: string;
+  boundary: Geometry | null;
+  control_area_m2: Decimal | null;
+  valid_from: ColumnType<string, string | undefined, string>;
+  valid_to: string | null;
+  note: string | null;
+}
+
+export interface CodeListsTable {
+  list: string;
+  code: string;
+  name: string;
+  parent_code: string | null;
+  sort_order: number;
+  color: string | null;
+  verified: boolean;
+}
+
+export interface ReferenceLoadsTable {
+  source: string;
+  sha256: string;
+  loaded_at: Timestamp;
+}
+
+export interface OrganisationsTable {
+  id: Generated<string>;
+  kind: OrganisationKind;
+  name: string;
+  district_code: string | null;
+  credit_code: string | null;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  display_name: string;
+  role: UserRole;
+  organisation_id: string | null;
+  district_code: string | null;
+  password_hash: string;
+  failed_login_count: Generated<number>;
+  locked_until: Date | null;
+  disabled: Generated<boolean>;
+  created_at: Timestamp;
+  password_changed_at: Timestamp;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Date;
+  client_ip: string | null;
+  user_agent: string | null;
+}
+
+export interface SurveysTable {
+  id: Generated<string>;
+  kind: SurveyKind;
+  scope: SurveyScope;
+  district_code: string | null;
+  year: number;
+  time_point: string;
+  title: string;
+  description: string | null;
+  secrecy: ColumnType<SecrecyLevel, SecrecyLevel | undefined, SecrecyLevel>;
+  state: ColumnType<SurveyState, SurveyState | undefined, SurveyState>;
+  submission_deadline: string | null;
+  acceptance_deadline: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface SubmissionsTable {
+  id: Generated<string>;
+  district_code: string;
+  survey_id: string;
+  state: ColumnType<SubmissionState, SubmissionState | undefined, SubmissionState>;
+  file_name: string;
+  sha256: string;
+  size_bytes: number;
+  archive_path: string;
+  format: string | null;
+  uploaded_by: string | null;
+  surveyor_id: string | null;
+  report: unknown | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor_user_id: string | null;
+  actor_role: string;
+  district_code: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  detail: unknown | null;
+  client_ip: string | null;
+}
+
+/** Columns every versioned parcel table shares. */
+export interface ParcelVersionColumns {
+  version_id: Generated<number>;
+  district_code: string;
+  bsm: string;
+  valid_from: string;
+  valid_to: string | null;
+  submission_id: string;
+  closed_by_submission_id: string | null;
+  created_at: Timestamp;
+  geom: Geometry;
+  area_m2: Decimal;
+}
+
+type Text = string | null;
+type Num = Decimal | null;
+
+export interface LandUseParcelsTable extends ParcelVersionColumns {
+  ysdm: Text; tbybh: Text; tbbh: Text; dlbm: Text; dlmc: Text; qsxz: Text; qsdwdm: Text;
+  qsdwmc: Text; zldwdm: Text; zldwmc: Text; tbmj: Num; kcdlbm: Text; kcxs: Num; kcmj: Num;
+  tbdlmj: Num; gdlx: Text; gdpdjb: Text; xzdwkd: Num; tbxhdm: Text; tbxhmc: Text; zzsxdm: Text;
+  zzsxmc: Text; gddb: number | null; frdbs: Text; czcsxm: Text; sjnf: number | null; mssm: Text;
+  hdmc: Text; bz: Text;
+}
+
+export interface BasicFarmlandParcelsTable extends ParcelVersionColumns {
+  ysdm: Text; xzqdm: Text; xzqmc: Text; yjjbnttbbh: Text; tbbh: Text; dlbm: Text; dlmc: Text;
+  qsxz: Text; qsdwdm: Text; qsdwmc: Text; zldwdm: Text; zldwmc: Text; yjjbnttbmj: Num;
+  kcdlbm: Text; kcxs: Num; kcmj: Num; yjjbntmj: Num; gdlx: Text; gdpdjb: Text; tbxhdm: Text;
+  tbxhmc: Text; zzsxdm: Text; zzsxmc: Text; gddb: number | null; frdbs: Text; sjnf: number | null;
+  bz: Text;
+}
+
+export interface OwnershipParcelsTable extends ParcelVersionColumns {
+  ysdm: Text; zddm: Text; bdcdyh: Text; qsxz: Text; qllx: Text; qlrmc: Text; zl: Text; tdyt: Text;
+  zdmj: Num; bz: Text; extra_attributes: unknown | null;
+}
+
+export interface ParcelLineageTable {
+  district_code: string;
+  layer: ParcelLayer;
+  predecessor_version_id: number;
+  predecessor_district_code: string;
+  successor_version_id: number;
+  change_kind: ChangeKind;
+  change_date: string;
+  submission_id: string;
+}
+
+export interface SchemaMigrationsTable {
+  name: string;
+  sha256: string;
+  applied_at: Timestamp;
+}
+
+export interface DB {
+  admin_units: AdminUnitsTable;
+  code_lists: CodeListsTable;
+  reference_loads: ReferenceLoadsTable;
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  surveys: SurveysTable;
+  submissions: SubmissionsTable;
+  audit_log: AuditLogTable;
+  land_use_parcels: LandUseParcelsTable;
+  basic_farmland_parcels: BasicFarmlandParcelsTable;
+  ownership_parcels: OwnershipParcelsTable;
+  parcel_lineage: ParcelLineageTable;
+  schema_migrations: SchemaMigrationsTable;
+}

@@ -1,0 +1,128 @@
+// Sessions and login bookkeeping. These run as the system: a request must be able to log in
+// before it has a session, and the password hash is never readable by the request role.
+import { sql } from 'kysely';
+import type { Database } from '../../db/engine.ts';
+import { asSystem } from '../../db/context.ts';
+import type { UserRole } from '../../db/schema.ts';
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: UserRole;
+  districtCode: string | null;
+  districtName: string | null;
+  organisationName: string | null;
+}
+
+export interface LoginCandidate {
+  id: string;
+  passwordHash: string;
+  failedLoginCount: number;
+  lockedUntil: Date | null;
+  disabled: boolean;
+}
+
+export function findLoginCandidate(db: Database, username: string): Promise<LoginCandidate | undefined> {
+  return asSystem(db, (tx) =>
+    tx
+      .selectFrom('users')
+      .select([
+        'id',
+        'password_hash as passwordHash',
+        'failed_login_count as failedLoginCount',
+        'locked_until as lockedUntil',
+        'disabled',
+      ])
+      .where('username', '=', username.toLowerCase())
+      .executeTakeFirst(),
+  );
+}
+
+/** Counts a failed login; at the threshold the account locks and the count starts again. */
+export function recordFailedLogin(db: Database, userId: string, threshold: number, lockMinutes: number): Promise<Date | null> {
+  return asSystem(db, async (tx) => {
+    const row = await tx
+      .updateTable('users')
+      .set({
+        failed_login_count: sql`CASE WHEN failed_login_count + 1 >= ${threshold} THEN 0 ELSE failed_login_count + 1 END`,
+        locked_until: sql`CASE WHEN failed_login_count + 1 >= ${threshold}
+                               THEN now() + make_interval(mins => ${lockMinutes}) ELSE locked_until END`,
+      })
+      .where('id', '=', userId)
+      .returning('locked_until')
+      .executeTakeFirstOrThrow();
+    return row.locked_until && row.locked_until > new Date() ? row.locked_until : null;
+  });
+}
+
+export interface NewSession {
+  tokenHash: string;
+  userId: string;
+  csrfToken: string;
+  ttlMinutes: number;
+  clientIp: string | null;
+  userAgent: string | null;
+}
+
+export function openSession(db: Database, session: NewSession): Promise<void> {
+  return asSystem(db, async (tx) => {
+    await tx
+      .updateTable('users')
+      .set({ failed_login_count: 0, locked_until: null })
+      .where('id', '=', session.userId)
+      .execute();
+    await tx
+      .insertInto('sessions')
+      .values({
+        token_hash: session.tokenHash,
+        user_id: session.userId,
+        csrf_token: session.csrfToken,
+        expires_at: sql<Date>`now() + make_interval(mins => ${session.ttlMinutes})`,
+        client_ip: session.clientIp,
+        user_agent: session.userAgent?.slice(0, 300) ?? null,
+      })
+      .execute();
+    // Expired sessions of anyone are swept here rather than by a timer.
+    await tx.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+  });
+}
+
+export type SessionLookup =
+  | { status: 'valid'; user: SessionUser; csrfToken: string }
+  | { status: 'expired' }
+  | { status: 'unknown' };
+
+export async function lookupSession(db: Database, tokenHash: string): Promise<SessionLookup> {
+  const row = await asSystem(db, (tx) =>
+    tx
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .leftJoin('admin_units as d', 'd.code', 'u.district_code')
+      .leftJoin('organisations as o', 'o.id', 'u.organisation_id')
+      .select([
+        'u.id',
+        'u.username',
+        'u.display_name as displayName',
+        'u.role',
+        'u.district_code as districtCode',
+        'd.name as districtName',
+        'o.name as organisationName',
+        'u.disabled',
+        's.csrf_token as csrfToken',
+        sql<boolean>`s.expires_at <= now()`.as('expired'),
+      ])
+      .where('s.token_hash', '=', tokenHash)
+      .executeTakeFirst(),
+  );
+  if (!row || row.disabled) return { status: 'unknown' };
+  if (row.expired) return { status: 'expired' };
+  const { csrfToken, expired: _expired, disabled: _disabled, ...user } = row;
+  return { status: 'valid', user, csrfToken };
+}
+
+export function closeSession(db: Database, tokenHash: string): Promise<void> {
+  return asSystem(db, async (tx) => {
+    await tx.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  });
+}

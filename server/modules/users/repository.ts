@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import type { Queryable } from '../../db/context.ts';
+import type { UserRole } from '../../db/schema.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { userErrors } from './errors.ts';
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: UserRole;
+  password: string;
+  districtCode?: string | null;
+  organisationId?: string | null;
+}
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  displayName: string;
+  role: UserRole;
+  districtCode: string | null;
+  organisationId: string | null;
+  disabled: boolean;
+}
+
+const ROLES_WITH_DISTRICT: readonly UserRole[] = ['district_operator', 'surveyor'];
+
+/** Checks and creates an account; used by the API (as the city administrator) and the CLI (as the system). */
+export async function createUser(db: Queryable, input: NewUser): Promise<UserSummary> {
+  const username = input.username.trim().toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(username)) throw userErrors.badUsername(input.username);
+  if (input.password.length < MIN_PASSWORD_LENGTH) throw userErrors.weakPassword(MIN_PASSWORD_LENGTH);
+  const districtCode = input.districtCode ?? null;
+  if (ROLES_WITH_DISTRICT.includes(input.role) && !districtCode) throw userErrors.districtRequired(input.role);
+  if (districtCode) {
+    const district = await db
+      .selectFrom('admin_units')
+      .select('code')
+      .where('code', '=', districtCode)
+      .where('level', '=', 'district')
+      .executeTakeFirst();
+    if (!district) throw userErrors.unknownDistrict(districtCode);
+  }
+  const taken = await db
+    .selectFrom('users')
+    .select(sql<number>`1`.as('one'))
+    .where('username', '=', username)
+    .executeTakeFirst();
+  if (taken) throw userErrors.duplicate(username);
+  return db
+    .insertInto('users')
+    .values({
+      username,
+      display_name: input.displayName,
+      role: input.role,
+      district_code: districtCode,
+      organisation_id: input.organisationId ?? null,
+      password_hash: await hashPassword(input.password),
+    })
+    .returning([
+      'id',
+      'username',
+      'display_name as displayName',
+      'role',
+      'district_code as districtCode',
+      'organisation_id as organisationId',
+      'disabled',
+    ])
+    .executeTakeFirstOrThrow();
+}
+
+export function listUsers(db: Queryable): Promise<UserSummary[]> {
+  return db
+    .selectFrom('users')
+    .select([
+      'id',
+      'username',
+      'display_name as displayName',
+      'role',
+      'district_code as districtCode',
+      'organisation_id as organisationId',
+      'disabled',
+    ])
+    .orderBy('username')
+    .execute();
+}

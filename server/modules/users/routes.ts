@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses } from '../../errors.ts';
+import { asActor } from '../../db/context.ts';
+import { recordAudit } from '../audit/repository.ts';
+import { requireRole, requireUser } from '../auth/plugin.ts';
+import { UserRoleSchema } from '../auth/schemas.ts';
+import { createUser, listUsers } from './repository.ts';
+
+const UserSummarySchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  displayName: Type.String(),
+  role: UserRoleSchema,
+  districtCode: Type.Union([Type.String(), Type.Null()]),
+  organisationId: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean(),
+});
+
+export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/users',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor'),
+      schema: {
+        tags: ['users'],
+        summary: '用户列表 / accounts (city administrator, city auditor)',
+        response: { 200: Type.Array(UserSummarySchema), ...errorResponses },
+      },
+    },
+    (request) => asActor(app.db, request.actor, listUsers),
+  );
+
+  app.post(
+    '/api/users',
+    {
+      preHandler: requireRole('city_admin'),
+      schema: {
+        tags: ['users'],
+        summary: '创建用户 / create an account (city administrator)',
+        body: Type.Object({
+          username: Type.String({ minLength: 2, maxLength: 64 }),
+          displayName: Type.String({ minLength: 1, maxLength: 100 }),
+          role: UserRoleSchema,
+          password: Type.String({ minLength: 1, maxLength: 256 }),
+          districtCode: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{6}$' }), Type.Null()])),
+          organisationId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+        }),
+        response: { 201: UserSummarySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const actor = requireUser(request);
+      const user = await asActor(app.db, request.actor, async (tx) => {
+        const created = await createUser(tx, request.body);
+        await recordAudit(tx, actor, {
+          action: 'user.create',
+          objectType: 'user',
+          objectId: created.id,
+          detail: { username: created.username, role: created.role, districtCode: created.districtCode },
+          clientIp: request.ip,
+        });
+        return created;
+      });
+      return reply.code(201).send(user);
+    },
+  );
+};

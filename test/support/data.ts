@@ -1,0 +1,79 @@
+// Test data written as the system (owner), the way the seed and importers write it.
+import { sql } from 'kysely';
+import { asSystem, type ActorContext } from '../../server/db/context.ts';
+import type { Database } from '../../server/db/engine.ts';
+import { openSession } from '../../server/modules/auth/repository.ts';
+import { newToken, sha256Hex } from '../../server/modules/auth/tokens.ts';
+import { seedDemo } from '../../server/seed/demo.ts';
+
+export { DEMO_PASSWORD } from '../../server/seed/demo.ts';
+
+export const CHONGMING = '310151';
+export const PUDONG = '310115';
+
+export async function seedAccounts(db: Database): Promise<void> {
+  await seedDemo(db);
+}
+
+/** Opens a session for a user directly, as a login would, and returns its actor context. */
+export async function actorFor(db: Database, username: string): Promise<ActorContext> {
+  const user = await db.kysely.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
+  const tokenHash = sha256Hex(newToken());
+  await openSession(db, { tokenHash, userId: user.id, csrfToken: newToken(), ttlMinutes: 60, clientIp: null, userAgent: null });
+  return { sessionTokenHash: tokenHash };
+}
+
+export async function nationalSurveyId(db: Database): Promise<string> {
+  const row = await db.kysely.selectFrom('surveys').select('id').where('kind', '=', 'national').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export function insertSubmission(db: Database, districtCode: string, surveyId: string, state: 'received' | 'applied' = 'applied'): Promise<string> {
+  return asSystem(db, async (tx) => {
+    const row = await tx
+      .insertInto('submissions')
+      .values({
+        district_code: districtCode,
+        survey_id: surveyId,
+        state,
+        file_name: `${districtCode}.zip`,
+        sha256: sha256Hex(`${districtCode}-${Math.random()}`),
+        size_bytes: 1,
+        archive_path: `archive/${districtCode}.zip`,
+        format: 'shapefile',
+        uploaded_by: null,
+        surveyor_id: null,
+        report: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
+}
+
+/** A 100 m square land-use parcel near the given lon/lat, valid from the given date. */
+export function insertLandUseParcel(
+  db: Database,
+  parcel: { districtCode: string; submissionId: string; bsm: string; lon: number; lat: number; validFrom?: string; dlbm?: string },
+): Promise<number> {
+  const d = 0.001;
+  const { lon, lat } = parcel;
+  const wkt = `MULTIPOLYGON(((${lon} ${lat},${lon + d} ${lat},${lon + d} ${lat + d},${lon} ${lat + d},${lon} ${lat})))`;
+  return asSystem(db, async (tx) => {
+    const row = await tx
+      .insertInto('land_use_parcels')
+      .values({
+        district_code: parcel.districtCode,
+        bsm: parcel.bsm,
+        valid_from: parcel.validFrom ?? '2019-12-31',
+        submission_id: parcel.submissionId,
+        dlbm: parcel.dlbm ?? '0101',
+        dlmc: '水田',
+        geom: sql<string>`ST_GeomFromText(${wkt}, 4490)`,
+        area_m2: sql<string>`round(ST_Area(ST_GeomFromText(${wkt}, 4490)::geography, true)::numeric, 2)`,
+      })
+      .returning('version_id')
+      .executeTakeFirstOrThrow();
+    return row.version_id;
+  });
+}
