@@ -1,0 +1,22 @@
+import { it } from 'vitest';
+import { openTestApp, TestClient } from '../support/app.ts';
+it('probe', async () => {
+  const t = await openTestApp('embedded');
+  const r = await t.app.inject({ method: 'GET', url: '/docs/json' });
+  const spec = r.json();
+  console.log(JSON.stringify(Object.keys(spec.paths)));
+  console.log(JSON.stringify(spec.paths['/api/auth/logout'], null, 1));
+  console.log(JSON.stringify(spec.paths['/api/users'].post.requestBody).slice(0, 300));
+  console.log(JSON.stringify(spec.paths['/api/users'].get.responses['200']).slice(0, 300));
+  console.log(JSON.stringify(spec.components ?? {}).slice(0, 300));
+  const d = await t.app.inject({ method: 'GET', url: '/docs' });
+  console.log(d.statusCode, d.headers);
+  const h = await t.app.inject({ method: 'GET', url: '/' });
+  console.log(h.statusCode, h.headers['content-type']);
+  const c = new TestClient(t.app);
+  const l = await c.login('admin', 'demo-password-2026');
+  console.log(l.statusCode, l.headers['set-cookie'], l.body);
+  const a = await c.get('/api/audit-log');
+  console.log(a.statusCode, a.body.slice(0, 500));
+  await t.drop();
+});
