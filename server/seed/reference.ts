@@ -45,7 +45,8 @@ export function codeListRows(codes: Record<string, CodeBlock>): CodeListsTable[]
     for (const group of source.classes) {
       push(groupList, group, source.verified, null, null);
       for (const child of group.classes ?? []) {
-        const rgb = classList === 'dlbm' ? palette[child.code] : undefined;
+        // 可调整 (K) classes have no palette entry of their own: they wear their base class's fill.
+        const rgb = classList === 'dlbm' ? (palette[child.code] ?? palette[child.code.replace(/K$/, '')]) : undefined;
         push(classList, child, source.verified, group.code, rgb ? hex(rgb) : null);
       }
     }
