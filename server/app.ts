@@ -55,7 +55,8 @@ function toAppError(error: FastifyError | Error): AppError {
 export async function buildApp({ config, db, capabilities }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
-    trustProxy: false,
+    // The client address (login rate limit, audit log) is the socket's unless proxies are declared.
+    trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

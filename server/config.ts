@@ -27,6 +27,8 @@ export interface Config {
   loginRateLimitPerMinute: number;
   /** Mark cookies Secure (set behind HTTPS). */
   cookieSecure: boolean;
+  /** Number of reverse proxies in front whose X-Forwarded-For is trusted (0: none). */
+  trustProxyHops: number;
   webDistDir: string;
 }
 
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     lockoutMinutes: integer(env, 'LOGIN_LOCKOUT_MINUTES', 15, 1, 24 * 60),
     loginRateLimitPerMinute: integer(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20, 1, 10_000),
     cookieSecure: boolean(env, 'COOKIE_SECURE', false),
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     webDistDir: path.resolve(REPO_ROOT, text(env, 'WEB_DIST_DIR', 'web/dist')),
   };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../server/modules/auth/tokens.ts';
+import { createUser } from '../../server/modules/users/repository.ts';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
@@ -152,11 +153,33 @@ describe.each(ENGINES)('authentication on the %s engine', (engine) => {
     // Still logged in: the refused logouts did nothing.
     expect((await client.get('/api/me')).statusCode).toBe(200);
 
+    // The router decodes /%61pi/ to /api/: the check must not depend on how the URL is spelled.
+    expectError(await client.post('/%61pi/surveys', survey, { csrf: null }), 403, 'CSRF_TOKEN_MISSING');
+    expectError(await stranger.post('/%61pi/auth/login', credentials, { csrf: null }), 403, 'CSRF_TOKEN_MISSING');
+
     const created = await client.post('/api/surveys', survey, { csrf: sessionToken });
     expect(created.statusCode).toBe(201);
     expect(created.json()).toMatchObject({ kind: 'special', scope: 'city', year: 2026, title, timePoint: '2026-12-31' });
     const rows = await test.db.kysely.selectFrom('surveys').select('id').where('title', '=', title).execute();
     expect(rows).toHaveLength(1);
+  });
+
+  it('accepts as pre-session CSRF token only one the server could have issued', async () => {
+    const response = await test.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      cookies: { lsp_csrf: 'abc' },
+      headers: { 'x-csrf-token': 'abc' },
+      payload: { username: 'admin', password: DEMO_PASSWORD },
+    });
+    expectError(response, 403, 'CSRF_TOKEN_INVALID');
+  });
+
+  it('tells a disabled account only to someone who knows its password', async () => {
+    await createUser(test.db.kysely, { username: 'retired.user', displayName: '停用账户', role: 'city_auditor', password: DEMO_PASSWORD });
+    await test.db.kysely.updateTable('users').set({ disabled: true }).where('username', '=', 'retired.user').execute();
+    expectError(await new TestClient(test.app).login('retired.user', WRONG_PASSWORD), 401, 'AUTH_INVALID_CREDENTIALS');
+    expectError(await new TestClient(test.app).login('retired.user', DEMO_PASSWORD), 403, 'AUTH_ACCOUNT_DISABLED');
   });
 
   it('answers AUTH_SESSION_EXPIRED once the session has expired', async () => {

@@ -43,18 +43,21 @@ async function resolveSession(app: FastifyInstance, request: FastifyRequest): Pr
   request.csrfToken = found.csrfToken;
 }
 
+const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+
 function checkCsrf(request: FastifyRequest): void {
   if (SAFE_METHODS.has(request.method)) return;
   const sent = request.headers[CSRF_HEADER];
   if (typeof sent !== 'string' || sent === '') throw authErrors.csrfMissing();
-  const expected = request.csrfToken ?? request.cookies[PRE_SESSION_CSRF_COOKIE];
+  const preSession = request.cookies[PRE_SESSION_CSRF_COOKIE];
+  const expected = request.csrfToken ?? (preSession && TOKEN_PATTERN.test(preSession) ? preSession : undefined);
   if (!expected || !sameToken(sent, expected)) throw authErrors.csrfInvalid();
 }
 
 /** The token for an anonymous client, set as a cookie the first time it is asked for. */
 export function preSessionCsrfToken(request: FastifyRequest, reply: FastifyReply, secure: boolean): string {
   const existing = request.cookies[PRE_SESSION_CSRF_COOKIE];
-  if (existing && /^[0-9a-f]{64}$/.test(existing)) return existing;
+  if (existing && TOKEN_PATTERN.test(existing)) return existing;
   const token = newToken();
   reply.setCookie(PRE_SESSION_CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure });
   return token;
@@ -68,7 +71,9 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   app.decorateRequest('csrfToken', null);
   app.addHook('onRequest', async (request) => {
     await resolveSession(app, request);
-    if (request.url.startsWith('/api/')) checkCsrf(request);
+    // Every state-changing request, whatever its URL: the router decodes paths (/%61pi/… is /api/…),
+    // so a check keyed on the raw URL could be walked around.
+    checkCsrf(request);
   });
 });
 

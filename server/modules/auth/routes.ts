@@ -56,14 +56,15 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await audit('auth.login_refused', { username, reason: 'locked' });
         throw authErrors.accountLocked(candidate.lockedUntil);
       }
-      if (candidate.disabled) {
-        await audit('auth.login_refused', { username, reason: 'disabled' });
-        throw authErrors.accountDisabled();
-      }
       if (!(await verifyPassword(candidate.passwordHash, password))) {
         const lockedUntil = await recordFailedLogin(db, candidate.id, config.lockoutThreshold, config.lockoutMinutes);
         await audit('auth.login_failed', { username, reason: 'wrong_password', locked: lockedUntil !== null });
         throw lockedUntil ? authErrors.accountLocked(lockedUntil) : authErrors.invalidCredentials();
+      }
+      // Only after the password: otherwise any guess would learn that the account exists.
+      if (candidate.disabled) {
+        await audit('auth.login_refused', { username, reason: 'disabled' });
+        throw authErrors.accountDisabled();
       }
 
       const token = newToken();
