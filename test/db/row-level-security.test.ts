@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, asActor, asSystem, type ActorContext } from '../../server/db/context.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { actorFor, CHONGMING, insertLandUseParcel, insertSubmission, nationalSurveyId, PUDONG, seedAccounts } from '../support/data.ts';
+import { actorFor, CHONGMING, insertLandUseParcel, insertSubmission, insertSubmissionRow, nationalSurveyId, PUDONG, seedAccounts } from '../support/data.ts';
 
 const districtsOf = (rows: { district_code: string }[]) => [...new Set(rows.map((row) => row.district_code))].sort();
 
@@ -77,34 +77,14 @@ describe.each(ENGINES)('row-level security on the %s engine', (engine) => {
     );
     expect(updated.numAffectedRows).toBe(1n);
     const withdrawn = await as('chongming', async (tx) => {
-      const id = await insertOwnSubmission(tx);
+      const id = await insertSubmissionRow(tx, CHONGMING, surveyId, 'received');
       return sql`DELETE FROM submissions WHERE id = ${id}`.execute(tx);
     });
     expect(withdrawn.numAffectedRows).toBe(1n);
   });
 
-  async function insertOwnSubmission(tx: Parameters<Parameters<typeof asActor>[2]>[0], district = CHONGMING): Promise<string> {
-    const row = await tx
-      .insertInto('submissions')
-      .values({
-        district_code: district,
-        survey_id: surveyId,
-        file_name: 'x.zip',
-        sha256: 'a'.repeat(64),
-        size_bytes: 1,
-        archive_path: 'archive/x',
-        format: null,
-        uploaded_by: null,
-        surveyor_id: null,
-        report: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
-
   it('a district operator cannot write rows into another district', async () => {
-    await expect(as('chongming', (tx) => insertOwnSubmission(tx, PUDONG))).rejects.toMatchObject({ code: '42501' });
+    await expect(as('chongming', (tx) => insertSubmissionRow(tx, PUDONG, surveyId, 'received'))).rejects.toMatchObject({ code: '42501' });
     await expect(
       as('chongming', (tx) =>
         sql`INSERT INTO land_use_parcels (district_code, bsm, valid_from, submission_id, geom, area_m2)

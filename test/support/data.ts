@@ -1,6 +1,6 @@
 // Test data written as the system (owner), the way the seed and importers write it.
 import { sql } from 'kysely';
-import { asSystem, type ActorContext } from '../../server/db/context.ts';
+import { asSystem, type ActorContext, type Queryable } from '../../server/db/context.ts';
 import type { Database } from '../../server/db/engine.ts';
 import { openSession } from '../../server/modules/auth/repository.ts';
 import { newToken, sha256Hex } from '../../server/modules/auth/tokens.ts';
@@ -28,27 +28,30 @@ export async function nationalSurveyId(db: Database): Promise<string> {
   return row.id;
 }
 
+/** Inserts a submission row in the caller's transaction (as the system or as an actor). */
+export async function insertSubmissionRow(tx: Queryable, districtCode: string, surveyId: string, state: 'received' | 'applied' = 'applied'): Promise<string> {
+  const row = await tx
+    .insertInto('submissions')
+    .values({
+      district_code: districtCode,
+      survey_id: surveyId,
+      state,
+      file_name: `${districtCode}.zip`,
+      sha256: sha256Hex(`${districtCode}-${Math.random()}`),
+      size_bytes: 1,
+      archive_path: `archive/${districtCode}.zip`,
+      format: 'shapefile',
+      uploaded_by: null,
+      surveyor_id: null,
+      report: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
 export function insertSubmission(db: Database, districtCode: string, surveyId: string, state: 'received' | 'applied' = 'applied'): Promise<string> {
-  return asSystem(db, async (tx) => {
-    const row = await tx
-      .insertInto('submissions')
-      .values({
-        district_code: districtCode,
-        survey_id: surveyId,
-        state,
-        file_name: `${districtCode}.zip`,
-        sha256: sha256Hex(`${districtCode}-${Math.random()}`),
-        size_bytes: 1,
-        archive_path: `archive/${districtCode}.zip`,
-        format: 'shapefile',
-        uploaded_by: null,
-        surveyor_id: null,
-        report: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  });
+  return asSystem(db, (tx) => insertSubmissionRow(tx, districtCode, surveyId, state));
 }
 
 /** A 100 m square land-use parcel near the given lon/lat, valid from the given date. */

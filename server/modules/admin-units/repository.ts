@@ -10,16 +10,18 @@ export interface AdminUnitSummary {
   controlAreaM2: number | null;
 }
 
+const SUMMARY_COLUMNS = [
+  'code',
+  'name',
+  'level',
+  'parent_code as parentCode',
+  sql<number | null>`control_area_m2::float8`.as('controlAreaM2'),
+] as const;
+
 export function listAdminUnits(db: Queryable, level?: AdminLevel): Promise<AdminUnitSummary[]> {
   let query = db
     .selectFrom('admin_units')
-    .select([
-      'code',
-      'name',
-      'level',
-      'parent_code as parentCode',
-      sql<number | null>`control_area_m2::float8`.as('controlAreaM2'),
-    ])
+    .select(SUMMARY_COLUMNS)
     .where('valid_to', 'is', null)
     .orderBy('code');
   if (level) query = query.where('level', '=', level);
@@ -36,14 +38,7 @@ export interface AdminUnitFeature {
 export async function getAdminUnitFeature(db: Queryable, code: string): Promise<AdminUnitFeature | undefined> {
   const row = await db
     .selectFrom('admin_units')
-    .select([
-      'code',
-      'name',
-      'level',
-      'parent_code as parentCode',
-      sql<number | null>`control_area_m2::float8`.as('controlAreaM2'),
-      sql<string | null>`ST_AsGeoJSON(boundary, 7)`.as('geometry'),
-    ])
+    .select([...SUMMARY_COLUMNS, sql<string | null>`ST_AsGeoJSON(boundary, 7)`.as('geometry')])
     .where('code', '=', code)
     .executeTakeFirst();
   if (!row) return undefined;

@@ -23,6 +23,16 @@ export interface UserSummary {
   disabled: boolean;
 }
 
+const USER_SUMMARY_COLUMNS = [
+  'id',
+  'username',
+  'display_name as displayName',
+  'role',
+  'district_code as districtCode',
+  'organisation_id as organisationId',
+  'disabled',
+] as const;
+
 const ROLES_WITH_DISTRICT: readonly UserRole[] = ['district_operator', 'surveyor'];
 
 /** Checks and creates an account; used by the API (as the city administrator) and the CLI (as the system). */
@@ -57,30 +67,14 @@ export async function createUser(db: Queryable, input: NewUser): Promise<UserSum
       organisation_id: input.organisationId ?? null,
       password_hash: await hashPassword(input.password),
     })
-    .returning([
-      'id',
-      'username',
-      'display_name as displayName',
-      'role',
-      'district_code as districtCode',
-      'organisation_id as organisationId',
-      'disabled',
-    ])
+    .returning(USER_SUMMARY_COLUMNS)
     .executeTakeFirstOrThrow();
 }
 
 export function listUsers(db: Queryable): Promise<UserSummary[]> {
   return db
     .selectFrom('users')
-    .select([
-      'id',
-      'username',
-      'display_name as displayName',
-      'role',
-      'district_code as districtCode',
-      'organisation_id as organisationId',
-      'disabled',
-    ])
+    .select(USER_SUMMARY_COLUMNS)
     .orderBy('username')
     .execute();
 }
