@@ -91,6 +91,6 @@ async function runOnce(label: string): Promise<number> {
   }
 }
 
-await runOnce('first start (new data folder)');
+await runOnce(process.env.DATABASE_URL ? 'first start' : 'first start (new data folder)');
 await runOnce('second start');
 if (!process.env.DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
