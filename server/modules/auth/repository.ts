@@ -23,20 +23,20 @@ export interface LoginCandidate {
   disabled: boolean;
 }
 
+// Single reads run on the owner's connection without a transaction of their own: the session
+// lookup happens on every request, and BEGIN/COMMIT around one SELECT would triple its round trips.
 export function findLoginCandidate(db: Database, username: string): Promise<LoginCandidate | undefined> {
-  return asSystem(db, (tx) =>
-    tx
-      .selectFrom('users')
-      .select([
-        'id',
-        'password_hash as passwordHash',
-        'failed_login_count as failedLoginCount',
-        'locked_until as lockedUntil',
-        'disabled',
-      ])
-      .where('username', '=', username.toLowerCase())
-      .executeTakeFirst(),
-  );
+  return db.kysely
+    .selectFrom('users')
+    .select([
+      'id',
+      'password_hash as passwordHash',
+      'failed_login_count as failedLoginCount',
+      'locked_until as lockedUntil',
+      'disabled',
+    ])
+    .where('username', '=', username.toLowerCase())
+    .executeTakeFirst();
 }
 
 /** Counts a failed login; at the threshold the account locks and the count starts again. */
@@ -94,27 +94,25 @@ export type SessionLookup =
   | { status: 'unknown' };
 
 export async function lookupSession(db: Database, tokenHash: string): Promise<SessionLookup> {
-  const row = await asSystem(db, (tx) =>
-    tx
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .leftJoin('admin_units as d', 'd.code', 'u.district_code')
-      .leftJoin('organisations as o', 'o.id', 'u.organisation_id')
-      .select([
-        'u.id',
-        'u.username',
-        'u.display_name as displayName',
-        'u.role',
-        'u.district_code as districtCode',
-        'd.name as districtName',
-        'o.name as organisationName',
-        'u.disabled',
-        's.csrf_token as csrfToken',
-        sql<boolean>`s.expires_at <= now()`.as('expired'),
-      ])
-      .where('s.token_hash', '=', tokenHash)
-      .executeTakeFirst(),
-  );
+  const row = await db.kysely
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .leftJoin('admin_units as d', 'd.code', 'u.district_code')
+    .leftJoin('organisations as o', 'o.id', 'u.organisation_id')
+    .select([
+      'u.id',
+      'u.username',
+      'u.display_name as displayName',
+      'u.role',
+      'u.district_code as districtCode',
+      'd.name as districtName',
+      'o.name as organisationName',
+      'u.disabled',
+      's.csrf_token as csrfToken',
+      sql<boolean>`s.expires_at <= now()`.as('expired'),
+    ])
+    .where('s.token_hash', '=', tokenHash)
+    .executeTakeFirst();
   if (!row || row.disabled) return { status: 'unknown' };
   if (row.expired) return { status: 'expired' };
   const { csrfToken, expired: _expired, disabled: _disabled, ...user } = row;
