@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -20,6 +21,8 @@ import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { codeListRoutes } from './modules/code-lists/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { ImportQueue } from './modules/ingest/jobs.ts';
+import { uploadRoutes } from './modules/ingest/routes.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
@@ -29,6 +32,7 @@ declare module 'fastify' {
     config: Config;
     db: Database;
     capabilities: Capabilities;
+    imports: ImportQueue;
   }
 }
 
@@ -63,6 +67,10 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('capabilities', capabilities);
+  const imports = new ImportQueue(db, config.ingest, app.log);
+  app.decorate('imports', imports);
+  // Shutting down waits for a running import rather than leave it to the start-up sweep.
+  app.addHook('onClose', () => imports.idle());
   app.addSchema(ErrorBody);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -73,6 +81,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   });
 
   await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: config.ingest.maxUploadBytes, files: 1, fields: 20, parts: 21 } });
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) => {
@@ -101,6 +110,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   await app.register(userRoutes);
   await app.register(surveyRoutes);
   await app.register(submissionRoutes);
+  await app.register(uploadRoutes);
   await app.register(auditRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');

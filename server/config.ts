@@ -30,6 +30,24 @@ export interface Config {
   /** Number of reverse proxies in front whose X-Forwarded-For is trusted (0: none). */
   trustProxyHops: number;
   webDistDir: string;
+  ingest: IngestConfig;
+}
+
+export interface IngestConfig {
+  /** Content-addressed archive of every upload, kept unchanged (art. 27). */
+  archiveDir: string;
+  /** Scratch space for uploads in flight and extracted GeoPackages. */
+  workDir: string;
+  /** Largest upload accepted. */
+  maxUploadBytes: number;
+  /** Zip bomb limits: total inflated size, and inflated ÷ compressed of any entry. */
+  maxUncompressedBytes: number;
+  maxCompressionRatio: number;
+  maxZipEntries: number;
+  /** Records per COPY batch. */
+  batchRecords: number;
+  /** Batches loading at once on a server engine (each on its own connection). */
+  parallelBatches: number;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +101,8 @@ function databaseUrl(env: Env): string | null {
   return raw;
 }
 
+const GIB = 1024 ** 3;
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -104,5 +124,15 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: boolean(env, 'COOKIE_SECURE', false),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     webDistDir: path.resolve(REPO_ROOT, text(env, 'WEB_DIST_DIR', 'web/dist')),
+    ingest: {
+      archiveDir: path.resolve(REPO_ROOT, text(env, 'ARCHIVE_DIR', '.archive')),
+      workDir: path.resolve(REPO_ROOT, text(env, 'IMPORT_WORK_DIR', '.tmp/import-work')),
+      maxUploadBytes: integer(env, 'UPLOAD_MAX_BYTES', 2 * GIB, 1024, 1024 * GIB),
+      maxUncompressedBytes: integer(env, 'ZIP_MAX_UNCOMPRESSED_BYTES', 20 * GIB, 1024, 4096 * GIB),
+      maxCompressionRatio: integer(env, 'ZIP_MAX_COMPRESSION_RATIO', 200, 2, 100_000),
+      maxZipEntries: integer(env, 'ZIP_MAX_ENTRIES', 10_000, 1, 1_000_000),
+      batchRecords: integer(env, 'IMPORT_BATCH_RECORDS', 20_000, 1, 1_000_000),
+      parallelBatches: integer(env, 'IMPORT_PARALLEL_BATCHES', 2, 1, 16),
+    },
   };
 }

@@ -1,11 +1,14 @@
 // The two engines behind one interface: a PostgreSQL/PostGIS server (DATABASE_URL) or an embedded
 // PGlite with its PostGIS extension in a local folder. The rest of the platform sees only Database.
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { Mutex } from './mutex.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
@@ -15,11 +18,14 @@ export type EngineKind = 'server' | 'embedded';
 /** Runs SQL on the transaction's connection; without params a script may hold many statements. */
 export type ScriptExec = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
+/** Streams rows in PostgreSQL COPY text format into `COPY … FROM STDIN` on the transaction's connection. */
+export type CopyIn = (copySql: string, data: Buffer) => Promise<void>;
+
 export interface Database {
   readonly engine: EngineKind;
   readonly kysely: Kysely<DB>;
   /** One transaction on one connection, as the connecting (owning) role: migrations, seeding, CLI. */
-  scriptTransaction<T>(work: (exec: ScriptExec) => Promise<T>): Promise<T>;
+  scriptTransaction<T>(work: (exec: ScriptExec, copyIn: CopyIn) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -54,7 +60,8 @@ export async function openServerDatabase(url: string, poolMax = 10): Promise<Dat
         // No parameters means the simple query protocol, which accepts many statements at once.
         const exec: ScriptExec = async (sql, params) =>
           (params ? await client.query(sql, params) : await client.query(sql)).rows ?? [];
-        const result = await work(exec);
+        const copyIn: CopyIn = (copySql, data) => pipeline(Readable.from([data]), client.query(copyFrom(copySql)));
+        const result = await work(exec, copyIn);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -106,7 +113,11 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
             const results = await tx.exec(sql);
             return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
           };
-          return work(exec);
+          // PGlite has no client stream: COPY reads the same rows from an attached blob instead.
+          const copyIn: CopyIn = async (copySql, data) => {
+            await tx.query(copySql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'"), [], { blob: new Blob([data as unknown as ArrayBuffer]) });
+          };
+          return work(exec, copyIn);
         }),
       );
     },

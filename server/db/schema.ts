@@ -1,7 +1,7 @@
 // Kysely table types, written to match migrations/. Columns the database fills are Generated.
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, RawBuilder } from 'kysely';
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string | RawBuilder<unknown>>;
 /** numeric columns come back as exact decimal strings */
 type Decimal = ColumnType<string, string | number, string | number>;
 /** PostGIS geometry; read and write it through SQL functions (ST_AsGeoJSON, ST_GeomFromGeoJSON). */
@@ -115,6 +115,10 @@ export interface SubmissionsTable {
   uploaded_by: string | null;
   surveyor_id: string | null;
   report: unknown | null;
+  encoding_override: ColumnType<string | null, string | null | undefined, string | null>;
+  declared_epsg: ColumnType<number | null, number | null | undefined, number | null>;
+  import_started_at: ColumnType<Date | null, never, RawBuilder<unknown> | null>;
+  import_finished_at: ColumnType<Date | null, never, RawBuilder<unknown> | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -71,7 +71,8 @@ describe('OpenAPI, docs and fallbacks (embedded engine)', () => {
     const withoutSchema = writes
       .filter(({ operation }) => operation.requestBody !== undefined)
       .filter(({ operation }) => {
-        const schema = operation.requestBody?.content?.['application/json']?.schema;
+        const content = operation.requestBody?.content;
+        const schema = content?.['application/json']?.schema ?? content?.['multipart/form-data']?.schema;
         return schema === undefined || (schema.type === 'object' && schema.properties === undefined);
       })
       .map(({ name }) => name);

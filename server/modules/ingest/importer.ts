@@ -1,0 +1,272 @@
+// The import of one submission's package: open it, recognise its layers, stream every record
+// through the checks into scratch tables batch by batch (reading the next batch while PostGIS
+// transforms the last), then index and attach all layers in one transaction. Until that commit
+// nothing of the package is visible; on any failure the scratch tables are dropped.
+import type { Database } from '../../db/engine.ts';
+import type { IngestConfig } from '../../config.ts';
+import { chinaBounds, type CrsResolution } from './crs.ts';
+import type { TextEncodingName } from './encoding.ts';
+import { IngestError, packageError } from './errors.ts';
+import { LAYER_SPECS, recogniseLayer, type LayerKind, type LayerSpec } from './layer-specs.ts';
+import { openPackage } from './package.ts';
+import { CopyBuffer } from './copy-buffer.ts';
+import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
+import type { SourceLayer, SourceRecord } from './readers/types.ts';
+import { attachWorkTable, createWorkTable, dropWorkTables, loadBatch } from './staging-repository.ts';
+
+export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'done' | 'failed';
+
+export interface ImportProgress {
+  stage: ImportStage;
+  layer: string | null;
+  recordsRead: number;
+  recordsTotal: number | null;
+  /** 0-100 */
+  percent: number;
+}
+
+export interface ImportRequest {
+  submissionId: string;
+  districtCode: string;
+  /** the archived upload on disk */
+  filePath: string;
+  fileName: string;
+  encodingOverride: TextEncodingName | null;
+  declaredEpsg: number | null;
+}
+
+export interface LayerReport {
+  kind: LayerKind;
+  code: string;
+  name: string;
+  file: string;
+  format: SourceLayer['format'];
+  records: number;
+  crs: CrsResolution;
+  encoding: SourceLayer['encoding'];
+  unknownFields: string[];
+  missingFields: string[];
+  missingMandatoryFields: string[];
+  recordsWithGeometryIssues: number;
+  recordsWithoutGeometry: number;
+  warnings: string[];
+}
+
+export interface ImportReport {
+  format: 'zip' | 'geopackage' | 'geojson';
+  layers: LayerReport[];
+  unknownLayers: { name: string; file: string; format: SourceLayer['format']; fields: string[] }[];
+  ignoredFiles: string[];
+  records: number;
+  durationMs: number;
+}
+
+export type ProgressListener = (progress: ImportProgress) => void;
+
+interface PlannedLayer {
+  spec: LayerSpec;
+  layer: SourceLayer;
+  mapping: FieldMapping;
+}
+
+export async function runImport(db: Database, config: IngestConfig, request: ImportRequest, onProgress: ProgressListener = () => undefined): Promise<ImportReport> {
+  const started = Date.now();
+  const progress: ImportProgress = { stage: 'opening', layer: null, recordsRead: 0, recordsTotal: null, percent: 0 };
+  onProgress({ ...progress });
+  const opened = await openPackage(request.filePath, request.fileName, {
+    encodingOverride: request.encodingOverride,
+    declaredEpsg: request.declaredEpsg,
+    limits: zipLimits(config),
+    workDir: config.workDir,
+  });
+  const created: LayerSpec[] = [];
+  try {
+    const { planned, unknownLayers } = planLayers(opened.layers);
+    progress.recordsTotal = planned.every((item) => item.layer.featureCount !== null)
+      ? planned.reduce((sum, item) => sum + (item.layer.featureCount ?? 0), 0)
+      : null;
+    const reports: LayerReport[] = [];
+    for (const item of planned) {
+      progress.stage = 'reading';
+      progress.layer = item.spec.code;
+      onProgress({ ...progress });
+      created.push(item.spec);
+      await createWorkTable(db, item.spec, request.submissionId);
+      reports.push(await loadLayer(db, config, request, item, progress, onProgress));
+    }
+    progress.stage = 'indexing';
+    progress.layer = null;
+    onProgress({ ...progress });
+    const report: ImportReport = {
+      format: opened.kind,
+      layers: reports,
+      unknownLayers,
+      ignoredFiles: opened.ignoredFiles,
+      records: reports.reduce((sum, layer) => sum + layer.records, 0),
+      durationMs: 0,
+    };
+    await db.scriptTransaction(async (exec) => {
+      for (const item of planned) await attachWorkTable(exec, item.spec, request.submissionId);
+      report.durationMs = Date.now() - started;
+      await exec(
+        `UPDATE submissions SET state = 'imported', format = $3, report = $4::jsonb, import_finished_at = now(), updated_at = now()
+         WHERE district_code = $1 AND id = $2`,
+        [request.districtCode, request.submissionId, opened.kind === 'zip' ? planned[0]!.layer.format : opened.kind, JSON.stringify(report)],
+      );
+    });
+    progress.stage = 'done';
+    progress.percent = 100;
+    onProgress({ ...progress });
+    return report;
+  } catch (error) {
+    await dropWorkTables(db, created, request.submissionId).catch(() => undefined);
+    throw error;
+  } finally {
+    await opened.close();
+  }
+}
+
+/**
+ * Opens the package and recognises its layers without reading records: the checks a client
+ * should hear about at once (not a zip, unsafe paths, zip bombs, missing .dbf, unreadable .prj,
+ * no known layer, the wrong geometry type) before a submission is recorded.
+ */
+export async function inspectPackage(
+  config: IngestConfig,
+  request: Pick<ImportRequest, 'filePath' | 'fileName' | 'encodingOverride' | 'declaredEpsg'>,
+): Promise<{ layers: string[]; unknownLayers: string[] }> {
+  const opened = await openPackage(request.filePath, request.fileName, {
+    encodingOverride: request.encodingOverride,
+    declaredEpsg: request.declaredEpsg,
+    limits: zipLimits(config),
+    workDir: config.workDir,
+  });
+  try {
+    const { planned, unknownLayers } = planLayers(opened.layers);
+    return { layers: planned.map((item) => item.spec.code), unknownLayers: unknownLayers.map((layer) => layer.file) };
+  } finally {
+    await opened.close();
+  }
+}
+
+function zipLimits(config: IngestConfig) {
+  return { maxUncompressedBytes: config.maxUncompressedBytes, maxCompressionRatio: config.maxCompressionRatio, maxEntries: config.maxZipEntries };
+}
+
+function planLayers(layers: SourceLayer[]): { planned: PlannedLayer[]; unknownLayers: ImportReport['unknownLayers'] } {
+  const planned: PlannedLayer[] = [];
+  const unknownLayers: ImportReport['unknownLayers'] = [];
+  for (const layer of layers) {
+    const spec = recogniseLayer(layer.name, layer.fields.map((field) => field.name));
+    if (!spec) {
+      unknownLayers.push({ name: layer.name, file: layer.file, format: layer.format, fields: layer.fields.map((field) => field.name) });
+      continue;
+    }
+    const twin = planned.find((item) => item.spec.kind === spec.kind);
+    if (twin) {
+      throw packageError('PACKAGE_DUPLICATE_LAYER', `包内有两个${spec.label}图层：${twin.layer.file} 与 ${layer.file}`, `The package holds two ${spec.code} layers: ${twin.layer.file} and ${layer.file}`, { file: layer.file, layer: layer.name });
+    }
+    const declared = (layer as SourceLayer & { declaredGeometryType?: string | null }).declaredGeometryType;
+    if (declared !== undefined && declared !== null && declared !== 'MultiPolygon' && declared !== 'Polygon') {
+      throw packageError('GEOMETRY_TYPE_MISMATCH', `${spec.label}图层应为面要素，文件中是 ${declared}`, `${spec.code} must hold polygons; the file holds ${declared}`, { file: layer.file, layer: layer.name }, { found: declared });
+    }
+    planned.push({ spec, layer, mapping: mapFields(spec, layer) });
+  }
+  if (planned.length === 0) {
+    throw packageError(
+      'PACKAGE_NO_KNOWN_LAYER',
+      `包内没有可识别的三调图层（${LAYER_SPECS.map((spec) => `${spec.code} ${spec.label}`).join('、')}）`,
+      `The package holds no recognised layer (${LAYER_SPECS.map((spec) => spec.code).join(', ')})`,
+      {},
+      { layers: unknownLayers.map((layer) => layer.file) },
+    );
+  }
+  // The land-use layer first: it is what the district comes to see.
+  planned.sort((a, b) => LAYER_SPECS.indexOf(a.spec) - LAYER_SPECS.indexOf(b.spec));
+  return { planned, unknownLayers };
+}
+
+async function loadLayer(
+  db: Database,
+  config: IngestConfig,
+  request: ImportRequest,
+  item: PlannedLayer,
+  progress: ImportProgress,
+  onProgress: ProgressListener,
+): Promise<LayerReport> {
+  const { spec, layer, mapping } = item;
+  const at = { file: layer.file, layer: layer.name };
+  const context = { spec, layer, mapping, bounds: chinaBounds(layer.crs), at };
+  const target = { spec, submissionId: request.submissionId, districtCode: request.districtCode, sourceSrid: layer.crs.epsg };
+  const batch = new CopyBuffer();
+  let records = 0;
+  let withIssues = 0;
+  let withoutGeometry = 0;
+  // Batches load in PostGIS while the next ones are read and checked here: on a server, several
+  // at once on their own connections (transforming and measuring areas is PostGIS's share of the
+  // work, and the larger one); the embedded engine has one connection and takes them in turn.
+  const parallel = db.engine === 'server' ? config.parallelBatches : 1;
+  const inFlight: Promise<void>[] = [];
+  const settleAll = () => Promise.allSettled(inFlight.splice(0));
+  const flush = async () => {
+    const text = batch.take();
+    if (inFlight.length >= parallel) await inFlight.shift();
+    const loading = loadBatch(db, target, text);
+    // Observed at once so a failing batch is never an unhandled rejection; awaited in turn.
+    loading.catch(() => undefined);
+    inFlight.push(loading);
+  };
+  const advance = (count: number) => {
+    progress.recordsRead += count;
+    progress.percent = progress.recordsTotal ? Math.min(99, Math.floor((progress.recordsRead / progress.recordsTotal) * 100)) : 0;
+    onProgress({ ...progress });
+  };
+  try {
+    for await (const group of layer.batches ? layer.batches() : single(layer.records())) {
+      for (const record of group) {
+        writeCopyLine(batch, record, context);
+        records++;
+        if (record.issues?.length) withIssues++;
+        if (!record.wkb) withoutGeometry++;
+      }
+      if (batch.rows >= config.batchRecords) {
+        const count = batch.rows;
+        await flush();
+        advance(count);
+      }
+    }
+    const tail = batch.rows;
+    if (tail > 0) await flush();
+    while (inFlight.length) await inFlight.shift();
+    advance(tail);
+  } catch (error) {
+    // Let batches still in PostGIS finish (or fail) before the caller drops their table.
+    await settleAll();
+    throw error;
+  }
+  if (records === 0) throw packageError('LAYER_EMPTY', `${spec.label}图层没有任何记录`, `The ${spec.code} layer has no records`, at);
+  return {
+    kind: spec.kind,
+    code: spec.code,
+    name: layer.name,
+    file: layer.file,
+    format: layer.format,
+    records,
+    crs: layer.crs,
+    encoding: layer.encoding,
+    unknownFields: mapping.unknownFields,
+    missingFields: mapping.missingFields,
+    missingMandatoryFields: mapping.missingMandatory,
+    recordsWithGeometryIssues: withIssues,
+    recordsWithoutGeometry: withoutGeometry,
+    warnings: layer.warnings,
+  };
+}
+
+async function* single(records: AsyncGenerator<SourceRecord>): AsyncGenerator<SourceRecord[]> {
+  for await (const record of records) yield [record];
+}
+
+export function isIngestError(error: unknown): error is IngestError {
+  return error instanceof IngestError;
+}

@@ -1,0 +1,174 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { asActor } from '../../db/context.ts';
+import { AppError, commonErrors, ErrorBody, errorResponses } from '../../errors.ts';
+import { recordAudit } from '../audit/repository.ts';
+import { requireRole, requireUser } from '../auth/plugin.ts';
+import { uploadTooLarge } from './archive.ts';
+import { receivePackage } from './upload.ts';
+
+const ProgressSchema = Type.Object({
+  stage: Type.String({ description: 'queued | opening | reading | indexing | done | failed' }),
+  layer: Type.Union([Type.String(), Type.Null()]),
+  recordsRead: Type.Integer(),
+  recordsTotal: Type.Union([Type.Integer(), Type.Null()]),
+  percent: Type.Integer({ minimum: 0, maximum: 100 }),
+});
+
+const UploadBody = Type.Object({
+  file: Type.String({ format: 'binary', description: 'the package: .zip, .gpkg or .geojson (one file per request)' }),
+});
+
+export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/api/submissions',
+    {
+      preHandler: requireRole('city_admin', 'district_operator'),
+      // The body is a multipart stream read by the handler, not validated as JSON: it is
+      // described in the OpenAPI document only.
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadBody }, url }) },
+      schema: {
+        tags: ['submissions'],
+        summary: '上传调查成果包 / upload a survey package (multipart/form-data, one file field)',
+        description:
+          'A zip of shapefile sets (.shp .shx .dbf .prj .cpg), GeoJSON files and/or GeoPackages, or one bare .gpkg/.geojson. ' +
+          'The file is archived under its SHA-256 and its structure checked at once (422 on a malformed package, nothing stored); ' +
+          'records are then imported in the background: poll GET /api/submissions/{id}. See docs/formats.md.',
+        consumes: ['multipart/form-data'],
+        querystring: Type.Object({
+          surveyId: Type.String({ format: 'uuid' }),
+          districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: "defaults to the operator's own district" })),
+          encoding: Type.Optional(Type.String({ maxLength: 32, description: 'override the DBF text encoding (gbk, utf-8, …)' })),
+          epsg: Type.Optional(Type.Integer({ description: 'declare the coordinate system when the package cannot tell it' })),
+          surveyorId: Type.Optional(Type.String({ format: 'uuid', description: 'the surveyor answerable for the content (art. 19)' })),
+        }),
+        response: {
+          202: Type.Object({
+            id: Type.String({ format: 'uuid' }),
+            state: Type.String(),
+            sha256: Type.String(),
+            sizeBytes: Type.Integer(),
+            progress: ProgressSchema,
+          }),
+          413: ErrorBody,
+          422: ErrorBody,
+          507: ErrorBody,
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const districtCode = request.query.districtCode ?? user.districtCode;
+      if (!districtCode) throw commonErrors.validation('districtCode is required for a city account');
+      if (user.role === 'district_operator' && districtCode !== user.districtCode) {
+        throw commonErrors.forbidden(`submit for district ${districtCode}`);
+      }
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > app.config.ingest.maxUploadBytes + 1024 * 1024) throw uploadTooLarge(app.config.ingest.maxUploadBytes, 'upload');
+      const survey = await asActor(app.db, request.actor, (tx) =>
+        tx.selectFrom('surveys').select(['id', 'scope', 'district_code']).where('id', '=', request.query.surveyId).executeTakeFirst(),
+      );
+      if (!survey) throw commonErrors.notFound('调查任务 survey', request.query.surveyId);
+      if (survey.scope === 'district' && survey.district_code !== districtCode) {
+        throw new AppError(400, 'SURVEY_OTHER_DISTRICT', '该调查任务属于其他区', 'The survey belongs to another district', { surveyId: survey.id });
+      }
+      if (!request.isMultipart()) throw new AppError(415, 'UPLOAD_NOT_MULTIPART', '请以 multipart/form-data 上传文件', 'Upload the file as multipart/form-data');
+      const part = await request.file();
+      if (!part) throw new AppError(400, 'UPLOAD_NO_FILE', '请求中没有文件', 'The request holds no file');
+      const accepted = await receivePackage(
+        app.db,
+        app.config.ingest,
+        app.imports,
+        part.file,
+        {
+          surveyId: survey.id,
+          districtCode,
+          fileName: part.filename || 'package.zip',
+          encoding: request.query.encoding ?? null,
+          epsg: request.query.epsg ?? null,
+          uploadedBy: user.id,
+          surveyorId: request.query.surveyorId ?? null,
+        },
+        (work) =>
+          asActor(app.db, request.actor, async (tx) => {
+            const id = await work(tx);
+            await recordAudit(tx, user, {
+              action: 'submission.uploaded',
+              objectType: 'submission',
+              objectId: String(id),
+              districtCode,
+              clientIp: request.ip,
+              detail: { surveyId: survey.id, fileName: part.filename },
+            });
+            return id;
+          }),
+      );
+      void accepted.outcome;
+      return reply.code(202).send({
+        id: accepted.submissionId,
+        state: 'received',
+        sha256: accepted.sha256,
+        sizeBytes: accepted.sizeBytes,
+        progress: app.imports.progress(accepted.submissionId) ?? { stage: 'queued', layer: null, recordsRead: 0, recordsTotal: null, percent: 0 },
+      });
+    },
+  );
+
+  app.get(
+    '/api/submissions/:id',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'),
+      schema: {
+        tags: ['submissions'],
+        summary: '提交详情与导入进度、导入报告 / a submission with its import progress and report',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: {
+          200: Type.Object({
+            id: Type.String({ format: 'uuid' }),
+            districtCode: Type.String(),
+            surveyId: Type.String({ format: 'uuid' }),
+            state: Type.String(),
+            fileName: Type.String(),
+            sha256: Type.String(),
+            sizeBytes: Type.Integer(),
+            format: Type.Union([Type.String(), Type.Null()]),
+            createdAt: Type.String({ format: 'date-time' }),
+            importStartedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+            importFinishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+            progress: Type.Union([ProgressSchema, Type.Null()]),
+            report: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+              description: 'import report (layers, CRS, encoding, unknown fields and layers) or { error } when the import failed',
+            }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const row = await asActor(app.db, request.actor, (tx) =>
+        tx
+          .selectFrom('submissions')
+          .select(['id', 'district_code', 'survey_id', 'state', 'file_name', 'sha256', 'size_bytes', 'format', 'created_at', 'import_started_at', 'import_finished_at', 'report'])
+          .where('id', '=', request.params.id)
+          .executeTakeFirst(),
+      );
+      if (!row) throw commonErrors.notFound('提交 submission', request.params.id);
+      return {
+        id: row.id,
+        districtCode: row.district_code,
+        surveyId: row.survey_id,
+        state: row.state,
+        fileName: row.file_name,
+        sha256: row.sha256,
+        sizeBytes: row.size_bytes,
+        format: row.format,
+        createdAt: row.created_at.toISOString(),
+        importStartedAt: row.import_started_at?.toISOString() ?? null,
+        importFinishedAt: row.import_finished_at?.toISOString() ?? null,
+        progress: app.imports.progress(row.id),
+        report: (row.report as Record<string, unknown> | null) ?? null,
+      };
+    },
+  );
+};

@@ -1,0 +1,120 @@
+// SQL of the import: scratch tables in import_work, batches loaded with COPY and transformed to
+// EPSG:4490 with their ellipsoidal area computed by PostGIS, and the final attach that makes a
+// submission's layers visible in one transaction.
+import type { CopyIn, Database, ScriptExec } from '../../db/engine.ts';
+import { STORAGE_SRID } from './crs.ts';
+import type { FieldSpec, LayerSpec } from './layer-specs.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function checkedUuid(id: string): string {
+  if (!UUID.test(id)) throw new Error(`not a uuid: ${id}`);
+  return id;
+}
+
+/** Partition of a submission's layer: import_work.<staged table>_<uuid without dashes>. */
+export function workTable(spec: LayerSpec, submissionId: string): string {
+  return `import_work.${spec.stagedTable}_${checkedUuid(submissionId).replace(/-/g, '')}`;
+}
+
+function batchColumnType(field: FieldSpec): string {
+  return field.type === 'text' ? 'text' : field.type === 'integer' ? 'integer' : 'numeric';
+}
+
+export async function createWorkTable(db: Database, spec: LayerSpec, submissionId: string): Promise<void> {
+  const table = workTable(spec, submissionId);
+  await db.scriptTransaction(async (exec) => {
+    await exec(`DROP TABLE IF EXISTS ${table}`);
+    await exec(`CREATE TABLE ${table} (LIKE public.${spec.stagedTable} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+    // The partition bound as a constraint lets ATTACH PARTITION skip its validating scan.
+    await exec(`ALTER TABLE ${table} ADD CONSTRAINT ${spec.stagedTable}_submission CHECK (submission_id = '${checkedUuid(submissionId)}'::uuid)`);
+  });
+}
+
+export interface BatchTarget {
+  spec: LayerSpec;
+  submissionId: string;
+  districtCode: string;
+  sourceSrid: number;
+}
+
+/** The columns a COPY batch carries, in order. */
+export function batchColumns(spec: LayerSpec): string[] {
+  return ['record_no', ...spec.fields.map((field) => field.column), 'extra_attributes', 'geom', 'geometry_issues'];
+}
+
+/**
+ * Loads one batch (COPY text rows in batchColumns order, geometry as hex WKB in the source CRS)
+ * in its own transaction: a batch either lands whole in the scratch table or not at all.
+ */
+export async function loadBatch(db: Database, target: BatchTarget, copyText: Buffer): Promise<void> {
+  const { spec } = target;
+  const table = workTable(spec, target.submissionId);
+  const fieldColumns = spec.fields.map((field) => field.column);
+  const geometry =
+    target.sourceSrid === STORAGE_SRID
+      ? `ST_Multi(ST_SetSRID(geom, ${STORAGE_SRID}))`
+      : `ST_Multi(ST_Transform(ST_SetSRID(geom, ${Number(target.sourceSrid)}), ${STORAGE_SRID}))`;
+  await db.scriptTransaction(async (exec: ScriptExec, copyIn: CopyIn) => {
+    await exec(
+      `CREATE TEMP TABLE import_batch (record_no integer, ${spec.fields.map((field) => `${field.column} ${batchColumnType(field)}`).join(', ')},
+        extra_attributes jsonb, geom geometry, geometry_issues jsonb) ON COMMIT DROP`,
+    );
+    await copyIn(`COPY import_batch (${batchColumns(spec).join(', ')}) FROM STDIN`, copyText);
+    await exec(
+      `INSERT INTO ${table} (submission_id, district_code, record_no, ${fieldColumns.join(', ')}, extra_attributes, geom, area_m2, geometry_issues)
+       SELECT $1::uuid, $2, record_no, ${fieldColumns.join(', ')}, extra_attributes, g,
+              round(ST_Area(g::geography, true)::numeric, 2), geometry_issues
+       FROM (SELECT b.*, ${geometry} AS g FROM import_batch b) transformed`,
+      [target.submissionId, target.districtCode],
+    );
+  });
+}
+
+/** Coordinates that PostGIS transformed outside any plausible place (the last line of defence). */
+export async function transformedExtent(db: Database, spec: LayerSpec, submissionId: string): Promise<[number, number, number, number] | null> {
+  const rows = await db.scriptTransaction((exec) =>
+    exec(`SELECT ST_XMin(e) AS x0, ST_YMin(e) AS y0, ST_XMax(e) AS x1, ST_YMax(e) AS y1 FROM (SELECT ST_Extent(geom)::geometry AS e FROM ${workTable(spec, submissionId)}) s`),
+  );
+  const row = rows[0];
+  if (!row || row.x0 === null) return null;
+  return [Number(row.x0), Number(row.y0), Number(row.x1), Number(row.y1)];
+}
+
+/** Indexes a scratch table in bulk (far cheaper than row by row) and attaches it as a partition. */
+export async function attachWorkTable(exec: ScriptExec, spec: LayerSpec, submissionId: string): Promise<void> {
+  const table = workTable(spec, submissionId);
+  const suffix = submissionId.replace(/-/g, '').slice(0, 12);
+  await exec(`CREATE INDEX ${spec.stagedTable.replace('staged_', 's_')}_${suffix}_geom ON ${table} USING gist (geom)`);
+  await exec(`CREATE INDEX ${spec.stagedTable.replace('staged_', 's_')}_${suffix}_record ON ${table} (record_no)`);
+  await exec(`ANALYZE ${table}`);
+  await exec(`ALTER TABLE public.${spec.stagedTable} ATTACH PARTITION ${table} FOR VALUES IN ('${checkedUuid(submissionId)}')`);
+}
+
+export async function dropWorkTables(db: Database, specs: readonly LayerSpec[], submissionId: string): Promise<void> {
+  await db.scriptTransaction(async (exec) => {
+    for (const spec of specs) await exec(`DROP TABLE IF EXISTS ${workTable(spec, submissionId)}`);
+  });
+}
+
+/**
+ * At start no import is running: scratch tables that were never attached belong to imports a
+ * crash or kill interrupted. They are dropped, and their submissions marked failed.
+ */
+export async function sweepInterruptedImports(db: Database): Promise<number> {
+  return db.scriptTransaction(async (exec) => {
+    const orphans = await exec(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'import_work' AND c.relkind = 'r' AND NOT c.relispartition`,
+    );
+    for (const orphan of orphans) await exec(`DROP TABLE import_work.${String(orphan.relname)}`);
+    const interrupted = await exec(
+      `UPDATE submissions SET state = 'failed', updated_at = now(), import_finished_at = now(),
+         report = coalesce(report, '{}'::jsonb) || jsonb_build_object('error', jsonb_build_object(
+           'code', 'IMPORT_INTERRUPTED',
+           'message', jsonb_build_object('zh', '导入被中断（服务停止），未写入任何数据，请重新上传', 'en', 'The import was interrupted (the service stopped); nothing was stored. Upload again.')))
+       WHERE state IN ('received', 'importing') RETURNING id`,
+    );
+    return interrupted.length;
+  });
+}

@@ -1,0 +1,103 @@
+// Receiving a package, shared by the HTTP upload and `npm run import`: archive it, recognise a
+// file already submitted, inspect its structure (so a malformed package is refused at once and
+// stores nothing), record the submission, and queue the import.
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { asSystem, type Tx } from '../../db/context.ts';
+import type { Database } from '../../db/engine.ts';
+import type { IngestConfig } from '../../config.ts';
+import { AppError } from '../../errors.ts';
+import { archiveStream, type ArchivedFile } from './archive.ts';
+import { normaliseEncodingLabel, type TextEncodingName } from './encoding.ts';
+import { crsFromEpsg } from './crs.ts';
+import { IngestError } from './errors.ts';
+import { inspectPackage } from './importer.ts';
+import type { ImportQueue, ImportOutcome } from './jobs.ts';
+import { archiveInUse, findSameSubmission, insertSubmission } from './submission-repository.ts';
+
+export interface UploadRequest {
+  surveyId: string;
+  districtCode: string;
+  fileName: string;
+  encoding: string | null;
+  epsg: number | null;
+  uploadedBy: string | null;
+  surveyorId: string | null;
+}
+
+export interface AcceptedUpload {
+  submissionId: string;
+  sha256: string;
+  sizeBytes: number;
+  /** settles when the import has run */
+  outcome: Promise<ImportOutcome>;
+}
+
+export function parseImportOptions(encoding: string | null, epsg: number | null): { encodingOverride: TextEncodingName | null; declaredEpsg: number | null } {
+  const encodingOverride = encoding ? normaliseEncodingLabel(encoding) : null;
+  if (epsg !== null && !crsFromEpsg(epsg, 'override')) {
+    throw new IngestError(400, 'CRS_UNSUPPORTED', `不支持的坐标系 EPSG:${epsg}（支持 4490、4326 与 CGCS2000 高斯-克吕格 4491-4554）`, `Unsupported coordinate system EPSG:${epsg} (supported: 4490, 4326 and CGCS2000 Gauss-Kruger 4491-4554)`);
+  }
+  return { encodingOverride, declaredEpsg: epsg };
+}
+
+/**
+ * `record` inserts the submission in the caller's transaction (an actor's, so row-level security
+ * decides whether this district may submit); it runs only after the package passed inspection.
+ */
+export async function receivePackage(
+  db: Database,
+  config: IngestConfig,
+  queue: ImportQueue,
+  source: Readable,
+  request: UploadRequest,
+  inTransaction: (work: (tx: Tx) => Promise<string>) => Promise<string>,
+): Promise<AcceptedUpload> {
+  const options = parseImportOptions(request.encoding, request.epsg);
+  const archived = await archiveStream(source, { archiveDir: config.archiveDir, maxBytes: config.maxUploadBytes, fileName: request.fileName });
+  try {
+    const same = await asSystem(db, (tx) => findSameSubmission(tx, request.surveyId, request.districtCode, archived.sha256));
+    if (same) {
+      throw new AppError(409, 'PACKAGE_ALREADY_SUBMITTED', `同一文件已于 ${same.createdAt.toISOString()} 提交过（提交编号 ${same.id}，状态 ${same.state}）`, `This file was already submitted at ${same.createdAt.toISOString()} (submission ${same.id}, ${same.state})`, {
+        submissionId: same.id,
+        state: same.state,
+        sha256: archived.sha256,
+      });
+    }
+    await inspectPackage(config, { filePath: archived.path, fileName: request.fileName, ...options });
+  } catch (error) {
+    await discardUnreferenced(db, archived);
+    throw error;
+  }
+  const submissionId = await inTransaction((tx) =>
+    insertSubmission(tx, {
+      districtCode: request.districtCode,
+      surveyId: request.surveyId,
+      fileName: request.fileName,
+      sha256: archived.sha256,
+      sizeBytes: archived.sizeBytes,
+      archivePath: archived.relativePath,
+      uploadedBy: request.uploadedBy,
+      surveyorId: request.surveyorId,
+      encodingOverride: options.encodingOverride,
+      declaredEpsg: options.declaredEpsg,
+    }),
+  ).catch(async (error: unknown) => {
+    await discardUnreferenced(db, archived);
+    throw error;
+  });
+  const outcome = queue.enqueue({
+    submissionId,
+    districtCode: request.districtCode,
+    filePath: archived.path,
+    fileName: request.fileName,
+    ...options,
+  });
+  return { submissionId, sha256: archived.sha256, sizeBytes: archived.sizeBytes, outcome };
+}
+
+/** A refused upload is not kept, unless the same content belongs to an earlier submission. */
+async function discardUnreferenced(db: Database, archived: ArchivedFile): Promise<void> {
+  const inUse = await asSystem(db, (tx) => archiveInUse(tx, archived.sha256)).catch(() => true);
+  if (!inUse) fs.rmSync(archived.path, { force: true });
+}
