@@ -6,6 +6,7 @@ import { detectCapabilities } from '../../server/db/capabilities.ts';
 import type { EngineKind } from '../../server/db/engine.ts';
 import { openTestDatabase, type TestDatabase } from './databases.ts';
 import { seedAccounts } from './data.ts';
+import { multipartBody } from './packages.ts';
 
 export interface TestApp extends TestDatabase {
   app: FastifyInstance;
@@ -65,6 +66,20 @@ export class TestClient {
     this.remember(response);
     const body = response.headers['content-type']?.toString().includes('json') ? response.json() : null;
     if (body && typeof body === 'object' && 'csrfToken' in body && typeof body.csrfToken === 'string') this.csrfToken = body.csrfToken;
+    return response;
+  }
+
+  /** POST a file as multipart/form-data (the upload form). */
+  async upload(url: string, fileName: string, content: Buffer): Promise<LightMyRequestResponse> {
+    const { payload, contentType } = multipartBody(fileName, content);
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': contentType, ...(this.csrfToken ? { 'x-csrf-token': this.csrfToken } : {}) },
+      cookies: Object.fromEntries(this.cookies),
+      payload,
+    });
+    this.remember(response);
     return response;
   }
 

@@ -196,7 +196,7 @@ async function loadLayer(
 ): Promise<LayerReport> {
   const { spec, layer, mapping } = item;
   const at = { file: layer.file, layer: layer.name };
-  const context = { spec, layer, mapping, bounds: chinaBounds(layer.crs), at };
+  const context = { spec, layer, mapping, bounds: chinaBounds(layer.crs), at, attributesAt: { ...at, file: layer.attributesFile ?? layer.file } };
   const target = { spec, submissionId: request.submissionId, districtCode: request.districtCode, sourceSrid: layer.crs.epsg };
   const batch = new CopyBuffer();
   let records = 0;

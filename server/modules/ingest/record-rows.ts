@@ -47,6 +47,8 @@ export interface RowContext {
   mapping: FieldMapping;
   bounds: [number, number, number, number];
   at: IngestLocation;
+  /** the location of attribute errors: a shapefile's .dbf rather than its .shp */
+  attributesAt: IngestLocation;
 }
 
 /** Writes the record's COPY line into `out`; throws IngestError on a value that cannot be stored. */
@@ -60,7 +62,7 @@ export function writeCopyLine(out: CopyBuffer, record: SourceRecord, context: Ro
     if (value === null || value === undefined) out.null();
     else {
       const field = spec.fields[f]!;
-      const text = formatValue(value, field, layer.fields[index]!.name, record.index, context.at);
+      const text = formatValue(value, field, layer.fields[index]!.name, record.index, context.attributesAt);
       if (field.type === 'text') out.text(text);
       else out.ascii(text);
     }

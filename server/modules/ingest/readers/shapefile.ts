@@ -64,6 +64,7 @@ export async function openShapefileLayer(input: ShapefileSetInput): Promise<Shap
     format: 'shapefile',
     name: input.name,
     file: input.file,
+    attributesFile: input.dbfFile,
     fields,
     featureCount: probe.header.recordCount,
     crs,

@@ -41,6 +41,8 @@ export interface SourceLayer {
   name: string;
   /** path inside the package of the layer's main file (.shp, .geojson, .gpkg) */
   file: string;
+  /** where the attributes live when that is another file (a shapefile's .dbf) */
+  attributesFile?: string;
   fields: SourceField[];
   /** number of records when the format tells it up front (DBF header, GeoPackage count), else null */
   featureCount: number | null;
