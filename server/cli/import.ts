@@ -1,5 +1,5 @@
 // npm run import -- <package> --survey <uuid | kind:year> --district <code>
-//                   [--encoding gbk] [--epsg 4528] [--json]
+//                   [--encoding gbk] [--epsg 4528] [--json] [--progress-lines]
 // Bulk-loads a survey package from disk through the same path as an upload (archive, inspect,
 // record the submission, import), with a progress bar on stderr and a summary on stdout.
 import fs from 'node:fs';
@@ -16,7 +16,8 @@ import { prepareDatabase } from '../platform.ts';
 import { seedDemo } from '../seed/demo.ts';
 
 const USAGE = `usage: npm run import -- <package.zip|.gpkg|.geojson> --survey <uuid | kind:year, e.g. national:2019> --district <6-digit code>
-                      [--encoding gbk|utf-8|…] [--epsg 4528] [--json]`;
+                      [--encoding gbk|utf-8|…] [--epsg 4528] [--json] [--progress-lines]
+--progress-lines prints every progress event as one JSON line on stderr (for scripts) instead of a bar`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
@@ -33,6 +34,7 @@ const { values, positionals } = (() => {
         encoding: { type: 'string' },
         epsg: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'progress-lines': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -74,6 +76,7 @@ try {
   const queue = new ImportQueue(db, config.ingest, quietLog);
   const interactive = process.stderr.isTTY;
   let lastLine = 0;
+  let lastStage = '';
   const accepted = await receivePackage(
     db,
     config.ingest,
@@ -96,13 +99,23 @@ try {
       }),
   );
   const archivedAt = Date.now();
+  if (values['progress-lines']) {
+    // Progress events as they happen, for scripts that follow an import.
+    const follow = () => {
+      const progress = queue.progress(accepted.submissionId);
+      if (progress) process.stderr.write(`${JSON.stringify(progress)}\n`);
+    };
+    const events = setInterval(follow, 50);
+    void accepted.outcome.finally(() => clearInterval(events));
+  }
   // The queue reports progress through its registry; the bar polls it.
   const timer = setInterval(() => {
     const progress = queue.progress(accepted.submissionId);
-    if (!progress) return;
+    if (!progress || values['progress-lines']) return;
     if (interactive) process.stderr.write(`\r${bar(progress)}\x1b[K`);
-    else if (Date.now() - lastLine > 5000) {
+    else if (Date.now() - lastLine > 5000 || progress.stage !== lastStage) {
       lastLine = Date.now();
+      lastStage = progress.stage;
       process.stderr.write(`${bar(progress)}\n`);
     }
   }, 200);

@@ -44,3 +44,35 @@ export async function openTestDatabase(engine: EngineKind): Promise<TestDatabase
     },
   };
 }
+
+export interface OnDiskDatabase {
+  /** environment for a platform process (npm start, npm run import) on this database */
+  env: Record<string, string>;
+  open(): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+/** A migrated database another process can open: a server database, or an embedded data folder. */
+export async function createOnDiskDatabase(engine: EngineKind, dataDir: string): Promise<OnDiskDatabase> {
+  if (engine === 'embedded') {
+    const dump = fs.readFileSync(inject('embeddedTemplate'));
+    const db = await openEmbeddedDatabase({ dataDir, loadDataDir: new Blob([dump]) });
+    await db.close();
+    return {
+      env: { DATA_DIR: dataDir },
+      open: () => openEmbeddedDatabase({ dataDir }),
+      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const template = inject('serverTemplate');
+  const url = process.env.DATABASE_URL;
+  if (!template || !url) throw new Error('the server engine needs DATABASE_URL');
+  const name = `lsp_test_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  const databaseUrl = withDatabaseName(url, name);
+  return {
+    env: { DATABASE_URL: databaseUrl },
+    open: () => openServerDatabase(databaseUrl, 2),
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}

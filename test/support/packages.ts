@@ -26,7 +26,7 @@ export function square(originE: number, originN: number, size = 100): number[] {
 
 export function dltbRecord(index: number, overrides: Record<string, string | number | null> = {}, geometry?: number[]): ShapefileRecord {
   return {
-    geometry: [[geometry ?? square(40_640_000 + index * 100, 3_450_000)]],
+    geometry: [[geometry ?? square(40_640_000 + (index % 500) * 100, 3_450_000 + Math.floor(index / 500) * 100)]],
     attributes: {
       BSM: `31015121100000${String(index).padStart(4, '0')}`,
       YSDM: '2001010100',
