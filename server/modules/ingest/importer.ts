@@ -12,7 +12,7 @@ import { openPackage } from './package.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
 import type { SourceLayer, SourceRecord } from './readers/types.ts';
-import { attachWorkTable, createWorkTable, dropWorkTables, loadBatch } from './staging-repository.ts';
+import { attachWorkTable, createWorkTable, dropWorkTables, indexWorkTable, loadBatch } from './staging-repository.ts';
 
 export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'done' | 'failed';
 
@@ -86,17 +86,29 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
       ? planned.reduce((sum, item) => sum + (item.layer.featureCount ?? 0), 0)
       : null;
     const reports: LayerReport[] = [];
-    for (const item of planned) {
-      progress.stage = 'reading';
-      progress.layer = item.spec.code;
-      onProgress({ ...progress });
-      created.push(item.spec);
-      await createWorkTable(db, item.spec, request.submissionId);
-      reports.push(await loadLayer(db, config, request, item, progress, onProgress));
+    // A loaded layer is indexed while the next one is read (on a server, on its own connection).
+    const indexing: Promise<void>[] = [];
+    try {
+      for (const item of planned) {
+        progress.stage = 'reading';
+        progress.layer = item.spec.code;
+        onProgress({ ...progress });
+        created.push(item.spec);
+        await createWorkTable(db, item.spec, request.submissionId);
+        reports.push(await loadLayer(db, config, request, item, progress, onProgress));
+        const indexed = indexWorkTable(db, item.spec, request.submissionId);
+        indexed.catch(() => undefined);
+        indexing.push(indexed);
+      }
+    } finally {
+      await Promise.allSettled(indexing);
     }
+    for (const indexed of indexing) await indexed;
     progress.stage = 'indexing';
     progress.layer = null;
     onProgress({ ...progress });
+    trace('read and loaded', started);
+    const attaching = Date.now();
     const report: ImportReport = {
       format: opened.kind,
       layers: reports,
@@ -114,6 +126,7 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
         [request.districtCode, request.submissionId, opened.kind === 'zip' ? planned[0]!.layer.format : opened.kind, JSON.stringify(report)],
       );
     });
+    trace('indexed and attached', attaching);
     progress.stage = 'done';
     progress.percent = 100;
     onProgress({ ...progress });
@@ -208,9 +221,13 @@ async function loadLayer(
   const parallel = db.engine === 'server' ? config.parallelBatches : 1;
   const inFlight: Promise<void>[] = [];
   const settleAll = () => Promise.allSettled(inFlight.splice(0));
+  let waited = 0;
+  const layerStarted = Date.now();
   const flush = async () => {
     const text = batch.take();
+    const waiting = Date.now();
     if (inFlight.length >= parallel) await inFlight.shift();
+    waited += Date.now() - waiting;
     const loading = loadBatch(db, target, text);
     // Observed at once so a failing batch is never an unhandled rejection; awaited in turn.
     loading.catch(() => undefined);
@@ -237,8 +254,11 @@ async function loadLayer(
     }
     const tail = batch.rows;
     if (tail > 0) await flush();
+    const draining = Date.now();
     while (inFlight.length) await inFlight.shift();
+    waited += Date.now() - draining;
     advance(tail);
+    trace(`layer ${spec.code}`, layerStarted, `(${records} records; ${(waited / 1000).toFixed(2)} s waiting for PostGIS)`);
   } catch (error) {
     // Let batches still in PostGIS finish (or fail) before the caller drops their table.
     await settleAll();
@@ -261,6 +281,12 @@ async function loadLayer(
     recordsWithoutGeometry: withoutGeometry,
     warnings: layer.warnings,
   };
+}
+
+/** IMPORT_TRACE=1 prints where an import's time goes (for benchmarking), on stderr. */
+const TRACE = process.env.IMPORT_TRACE === '1';
+function trace(what: string, since: number, extra = ''): void {
+  if (TRACE) process.stderr.write(`[import] ${what}: ${((Date.now() - since) / 1000).toFixed(2)} s ${extra}\n`);
 }
 
 async function* single(records: AsyncGenerator<SourceRecord>): AsyncGenerator<SourceRecord[]> {

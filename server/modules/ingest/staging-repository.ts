@@ -81,14 +81,23 @@ export async function transformedExtent(db: Database, spec: LayerSpec, submissio
   return [Number(row.x0), Number(row.y0), Number(row.x1), Number(row.y1)];
 }
 
-/** Indexes a scratch table in bulk (far cheaper than row by row) and attaches it as a partition. */
-export async function attachWorkTable(exec: ScriptExec, spec: LayerSpec, submissionId: string): Promise<void> {
+/**
+ * Indexes a loaded scratch table in bulk (far cheaper than row by row) and gathers its
+ * statistics. It runs outside the final transaction, while the next layer is read: the table is
+ * still invisible, and a crash before the attach leaves it to the start-up sweep.
+ */
+export async function indexWorkTable(db: Database, spec: LayerSpec, submissionId: string): Promise<void> {
   const table = workTable(spec, submissionId);
   const suffix = submissionId.replace(/-/g, '').slice(0, 12);
-  await exec(`CREATE INDEX ${spec.stagedTable.replace('staged_', 's_')}_${suffix}_geom ON ${table} USING gist (geom)`);
-  await exec(`CREATE INDEX ${spec.stagedTable.replace('staged_', 's_')}_${suffix}_record ON ${table} (record_no)`);
-  await exec(`ANALYZE ${table}`);
-  await exec(`ALTER TABLE public.${spec.stagedTable} ATTACH PARTITION ${table} FOR VALUES IN ('${checkedUuid(submissionId)}')`);
+  await db.scriptTransaction(async (exec) => {
+    await exec(`CREATE INDEX ${spec.stagedTable.replace('staged_', 's_')}_${suffix}_geom ON ${table} USING gist (geom)`);
+    await exec(`ANALYZE ${table}`);
+  });
+}
+
+/** Makes a scratch table its submission's partition: no scan, thanks to its CHECK constraint. */
+export async function attachWorkTable(exec: ScriptExec, spec: LayerSpec, submissionId: string): Promise<void> {
+  await exec(`ALTER TABLE public.${spec.stagedTable} ATTACH PARTITION ${workTable(spec, submissionId)} FOR VALUES IN ('${checkedUuid(submissionId)}')`);
 }
 
 export async function dropWorkTables(db: Database, specs: readonly LayerSpec[], submissionId: string): Promise<void> {

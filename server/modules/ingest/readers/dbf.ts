@@ -149,14 +149,8 @@ function fieldValue(bytes: Buffer, field: DbfField, decode: FieldDecoder): strin
       return text === '' ? null : text;
     }
     case 'N':
-    case 'F': {
-      const text = bytes.toString('latin1', start, end).trim();
-      if (text === '' || /^\*+$/.test(text) || /^\0+$/.test(text)) return null;
-      if (!NUMBER_TEXT.test(text)) {
-        throw packageError('FIELD_VALUE_INVALID', `数值字段的值不是数字："${text}"`, `A numeric field holds "${text}", which is not a number`);
-      }
-      return text;
-    }
+    case 'F':
+      return numberText(bytes, start, end);
     case 'L': {
       const flag = String.fromCharCode(bytes[start]!).toUpperCase();
       if ('TY'.includes(flag)) return true;
@@ -178,6 +172,33 @@ function fieldValue(bytes: Buffer, field: DbfField, decode: FieldDecoder): strin
       // as unknown fields and kept empty.
       return null;
   }
+}
+
+const latin1Slice = (bytes: Buffer, start: number, end: number) =>
+  (bytes as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
+
+/**
+ * A numeric field's text exactly as written (right-aligned, space-padded), or null when blank or
+ * when the writer marked an overflow with asterisks. Plain decimals are checked byte by byte;
+ * anything else must still read as a number.
+ */
+function numberText(bytes: Buffer, start: number, end: number): string | null {
+  while (start < end && (bytes[start] === 0x20 || bytes[start] === 0)) start++;
+  while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end--;
+  if (start === end) return null;
+  let plain = true;
+  let stars = true;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte !== 0x2a) stars = false;
+    if (!((byte >= 0x30 && byte <= 0x39) || byte === 0x2e || (i === start && byte === 0x2d))) plain = false;
+  }
+  if (stars) return null;
+  const text = latin1Slice(bytes, start, end);
+  if (!plain && !NUMBER_TEXT.test(text)) {
+    throw packageError('FIELD_VALUE_INVALID', `数值字段的值不是数字："${text}"`, `A numeric field holds "${text}", which is not a number`);
+  }
+  return text;
 }
 
 export async function openDbf(stream: Readable, at: IngestLocation): Promise<{ reader: ByteReader; header: DbfHeader }> {
