@@ -4,6 +4,7 @@ import { asActor } from '../../db/context.ts';
 import { AppError, commonErrors, ErrorBody, errorResponses } from '../../errors.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
+import { SubmissionSchema } from '../submissions/routes.ts';
 import { uploadTooLarge } from './archive.ts';
 import { receivePackage } from './upload.ts';
 
@@ -125,15 +126,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: {
           200: Type.Object({
-            id: Type.String({ format: 'uuid' }),
-            districtCode: Type.String(),
-            surveyId: Type.String({ format: 'uuid' }),
-            state: Type.String(),
-            fileName: Type.String(),
-            sha256: Type.String(),
-            sizeBytes: Type.Integer(),
+            ...SubmissionSchema.properties,
             format: Type.Union([Type.String(), Type.Null()]),
-            createdAt: Type.String({ format: 'date-time' }),
             importStartedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
             importFinishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
             progress: Type.Union([ProgressSchema, Type.Null()]),

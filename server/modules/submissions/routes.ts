@@ -5,7 +5,7 @@ import { asActor } from '../../db/context.ts';
 import { requireRole } from '../auth/plugin.ts';
 import { listSubmissions } from './repository.ts';
 
-const SubmissionSchema = Type.Object({
+export const SubmissionSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   districtCode: Type.String(),
   surveyId: Type.String({ format: 'uuid' }),
