@@ -71,6 +71,15 @@ export class ImportQueue {
       if (progress) this.progressById.set(request.submissionId, { ...progress, stage: 'failed' });
       onProgress?.({ ...(progress ?? { layer: null, recordsRead: 0, recordsTotal: null, percent: 0 }), stage: 'failed' });
       await markImportFailed(this.db, request, error).catch((markError: unknown) => this.log.error({ err: markError }, 'could not record the failed import'));
+      await asSystem(this.db, (tx) =>
+        recordAudit(tx, null, {
+          action: 'submission.import_failed',
+          objectType: 'submission',
+          objectId: request.submissionId,
+          districtCode: request.districtCode,
+          detail: { code: error.code, ms: Date.now() - started },
+        }),
+      ).catch((auditError: unknown) => this.log.error({ err: auditError }, 'could not audit the failed import'));
       return { submissionId: request.submissionId, report: null, error };
     } finally {
       this.pending--;
