@@ -59,7 +59,7 @@ try {
   if (error instanceof ConfigError) fail(error.message);
   throw error;
 }
-const { db } = await prepareDatabase(config);
+const { db } = await prepareDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`, 1));
 // The same database state `npm start` would serve (demo surveys and accounts unless SEED_DEMO=false).
 if (config.seedDemo) await seedDemo(db);
 

@@ -4,7 +4,10 @@ import { openDatabase } from '../db/engine.ts';
 import { migrate, migrationState } from '../db/migrator.ts';
 
 const config = loadConfig();
-const db = await openDatabase(config);
+const db = await openDatabase(config).catch((error: Error) => {
+  console.error(`无法打开数据库 / cannot open the database: ${error.message}`);
+  process.exit(1);
+});
 try {
   const applied = await migrate(db);
   const state = await migrationState(db);

@@ -62,7 +62,7 @@ try {
   if (error instanceof ConfigError) fail(error.message);
   throw error;
 }
-const { db } = await prepareDatabase(config);
+const { db } = await prepareDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`));
 try {
   const user = await asSystem(db, async (tx) => {
     let organisationId: string | null = null;

@@ -1,6 +1,7 @@
 // The two engines behind one interface: a PostgreSQL/PostGIS server (DATABASE_URL) or an embedded
 // PGlite with its PostGIS extension in a local folder. The rest of the platform sees only Database.
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
@@ -89,8 +90,44 @@ export interface EmbeddedOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * PGlite is one process's database: a second process opening the same folder (npm run import
+ * while npm start runs) would corrupt it. A lock file with the owner's pid refuses that; a lock
+ * left by a process that no longer runs (killed) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'lsp.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (owner && owner !== process.pid && processRuns(owner)) {
+        throw new Error(`嵌入式数据库 ${dataDir} 正由进程 ${owner} 使用 / the embedded database in ${dataDir} is in use by process ${owner}: stop it first, or use a PostgreSQL server (DATABASE_URL)`);
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${lockPath}`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  if (!options.dataDir.startsWith('memory://')) fs.mkdirSync(options.dataDir, { recursive: true });
+  let unlock = () => undefined as void;
+  if (!options.dataDir.startsWith('memory://')) {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
@@ -100,6 +137,9 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
       [INT8_OID]: (value: string) => Number(value),
       [NUMERIC_OID]: (value: string) => value,
     },
+  }).catch((error: unknown) => {
+    unlock();
+    throw error;
   });
   const mutex = new Mutex();
   return {
@@ -126,6 +166,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
     },
     async close() {
       await mutex.run(() => pglite.close());
+      unlock();
     },
   };
 }
