@@ -48,6 +48,10 @@ export async function openServerDatabase(url: string, poolMax = 10): Promise<Dat
       },
     } as pg.CustomTypesConfig,
   });
+  // An idle connection the server ends (a restart, pg_terminate_backend, DROP DATABASE … FORCE)
+  // is reported as an 'error' event; unheard, it would crash the process. The pool has already
+  // discarded that connection and opens a new one for the next query, so there is nothing to do.
+  pool.on('error', () => undefined);
   // Surface a bad URL or a stopped server at start, with the server's own message.
   const probe = await pool.connect();
   probe.release();
