@@ -71,7 +71,3 @@ export async function archiveStream(source: Readable, options: { archiveDir: str
   }
   return { sha256, sizeBytes: size, path: finalPath, relativePath };
 }
-
-export function archivedPath(archiveDir: string, relativePath: string): string {
-  return path.join(archiveDir, relativePath);
-}

@@ -145,7 +145,8 @@ const CACHE_LIMIT = 100_000;
  * A decoder for fixed-width DBF text fields in one encoding. DBF text repeats heavily (class
  * names, village names), so non-ASCII values are decoded once and then served from a cache.
  */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
+/** Bytes as latin1 text, one character per byte (for ASCII values and as cache keys). */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // latin1Slice is Buffer's undocumented fast path behind toString('latin1'), without its argument checks.
   return (buffer as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, Math.min(end, buffer.length));

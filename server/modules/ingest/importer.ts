@@ -6,7 +6,7 @@ import type { Database } from '../../db/engine.ts';
 import type { IngestConfig } from '../../config.ts';
 import { chinaBounds, type CrsResolution } from './crs.ts';
 import type { TextEncodingName } from './encoding.ts';
-import { IngestError, packageError } from './errors.ts';
+import { packageError } from './errors.ts';
 import { LAYER_SPECS, recogniseLayer, type LayerKind, type LayerSpec } from './layer-specs.ts';
 import { openPackage } from './package.ts';
 import { CopyBuffer } from './copy-buffer.ts';
@@ -73,12 +73,7 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
   const started = Date.now();
   const progress: ImportProgress = { stage: 'opening', layer: null, recordsRead: 0, recordsTotal: null, percent: 0 };
   onProgress({ ...progress });
-  const opened = await openPackage(request.filePath, request.fileName, {
-    encodingOverride: request.encodingOverride,
-    declaredEpsg: request.declaredEpsg,
-    limits: zipLimits(config),
-    workDir: config.workDir,
-  });
+  const opened = await openRequestPackage(config, request);
   const created: LayerSpec[] = [];
   try {
     const { planned, unknownLayers } = planLayers(opened.layers);
@@ -148,12 +143,7 @@ export async function inspectPackage(
   config: IngestConfig,
   request: Pick<ImportRequest, 'filePath' | 'fileName' | 'encodingOverride' | 'declaredEpsg'>,
 ): Promise<{ layers: string[]; unknownLayers: string[] }> {
-  const opened = await openPackage(request.filePath, request.fileName, {
-    encodingOverride: request.encodingOverride,
-    declaredEpsg: request.declaredEpsg,
-    limits: zipLimits(config),
-    workDir: config.workDir,
-  });
+  const opened = await openRequestPackage(config, request);
   try {
     const { planned, unknownLayers } = planLayers(opened.layers);
     return { layers: planned.map((item) => item.spec.code), unknownLayers: unknownLayers.map((layer) => layer.file) };
@@ -162,8 +152,13 @@ export async function inspectPackage(
   }
 }
 
-function zipLimits(config: IngestConfig) {
-  return { maxUncompressedBytes: config.maxUncompressedBytes, maxCompressionRatio: config.maxCompressionRatio, maxEntries: config.maxZipEntries };
+function openRequestPackage(config: IngestConfig, request: Pick<ImportRequest, 'filePath' | 'fileName' | 'encodingOverride' | 'declaredEpsg'>) {
+  return openPackage(request.filePath, request.fileName, {
+    encodingOverride: request.encodingOverride,
+    declaredEpsg: request.declaredEpsg,
+    limits: { maxUncompressedBytes: config.maxUncompressedBytes, maxCompressionRatio: config.maxCompressionRatio, maxEntries: config.maxZipEntries },
+    workDir: config.workDir,
+  });
 }
 
 function planLayers(layers: SourceLayer[]): { planned: PlannedLayer[]; unknownLayers: ImportReport['unknownLayers'] } {
@@ -179,8 +174,8 @@ function planLayers(layers: SourceLayer[]): { planned: PlannedLayer[]; unknownLa
     if (twin) {
       throw packageError('PACKAGE_DUPLICATE_LAYER', `包内有两个${spec.label}图层：${twin.layer.file} 与 ${layer.file}`, `The package holds two ${spec.code} layers: ${twin.layer.file} and ${layer.file}`, { file: layer.file, layer: layer.name });
     }
-    const declared = (layer as SourceLayer & { declaredGeometryType?: string | null }).declaredGeometryType;
-    if (declared !== undefined && declared !== null && declared !== 'MultiPolygon' && declared !== 'Polygon') {
+    const declared = layer.declaredGeometryType;
+    if (declared && declared !== 'MultiPolygon' && declared !== 'Polygon') {
       throw packageError('GEOMETRY_TYPE_MISMATCH', `${spec.label}图层应为面要素，文件中是 ${declared}`, `${spec.code} must hold polygons; the file holds ${declared}`, { file: layer.file, layer: layer.name }, { found: declared });
     }
     planned.push({ spec, layer, mapping: mapFields(spec, layer) });
@@ -291,8 +286,4 @@ function trace(what: string, since: number, extra = ''): void {
 
 async function* single(records: AsyncGenerator<SourceRecord>): AsyncGenerator<SourceRecord[]> {
   for await (const record of records) yield [record];
-}
-
-export function isIngestError(error: unknown): error is IngestError {
-  return error instanceof IngestError;
 }

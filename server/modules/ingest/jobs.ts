@@ -28,10 +28,10 @@ export class ImportQueue {
   ) {}
 
   /** Queues an import; the returned promise settles when it has run (it never rejects). */
-  enqueue(request: ImportRequest, onProgress?: (progress: ImportProgress) => void): Promise<ImportOutcome> {
+  enqueue(request: ImportRequest): Promise<ImportOutcome> {
     this.progressById.set(request.submissionId, { stage: 'queued', layer: null, recordsRead: 0, recordsTotal: null, percent: 0 });
     this.pending++;
-    const run = this.tail.then(() => this.run(request, onProgress));
+    const run = this.tail.then(() => this.run(request));
     this.tail = run;
     return run;
   }
@@ -45,14 +45,11 @@ export class ImportQueue {
     while (this.pending > 0) await this.tail;
   }
 
-  private async run(request: ImportRequest, onProgress?: (progress: ImportProgress) => void): Promise<ImportOutcome> {
+  private async run(request: ImportRequest): Promise<ImportOutcome> {
     const started = Date.now();
     try {
       await markImportStarted(this.db, request);
-      const report = await runImport(this.db, this.config, request, (progress) => {
-        this.progressById.set(request.submissionId, progress);
-        onProgress?.(progress);
-      });
+      const report = await runImport(this.db, this.config, request, (progress) => this.progressById.set(request.submissionId, progress));
       await asSystem(this.db, (tx) =>
         recordAudit(tx, null, {
           action: 'submission.imported',
@@ -69,7 +66,6 @@ export class ImportQueue {
       if (!(caught instanceof AppError)) this.log.error({ err: caught, submissionId: request.submissionId }, 'import failed unexpectedly');
       const progress = this.progressById.get(request.submissionId);
       if (progress) this.progressById.set(request.submissionId, { ...progress, stage: 'failed' });
-      onProgress?.({ ...(progress ?? { layer: null, recordsRead: 0, recordsTotal: null, percent: 0 }), stage: 'failed' });
       await markImportFailed(this.db, request, error).catch((markError: unknown) => this.log.error({ err: markError }, 'could not record the failed import'));
       await asSystem(this.db, (tx) =>
         recordAudit(tx, null, {

@@ -5,7 +5,7 @@
 import { packageError, type IngestLocation } from './errors.ts';
 import type { FieldSpec, LayerSpec } from './layer-specs.ts';
 import type { CopyBuffer } from './copy-buffer.ts';
-import type { SourceLayer, SourceRecord } from './readers/types.ts';
+import { DECIMAL_TEXT, type SourceLayer, type SourceRecord } from './readers/types.ts';
 
 export interface FieldMapping {
   /** for each spec field, the index of the source field that fills it, or -1 */
@@ -39,7 +39,6 @@ export function mapFields(spec: LayerSpec, layer: SourceLayer): FieldMapping {
   };
 }
 
-const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 export interface RowContext {
   spec: LayerSpec;
@@ -94,7 +93,7 @@ function formatValue(value: string | number | boolean, field: FieldSpec, sourceN
     }
     return text;
   }
-  if (typeof value === 'boolean' || (typeof value === 'string' && !NUMBER_TEXT.test(value.trim()))) {
+  if (typeof value === 'boolean' || (typeof value === 'string' && !DECIMAL_TEXT.test(value.trim()))) {
     throw packageError('FIELD_VALUE_INVALID', `${field.label}（${field.source}）应为数值，实际为"${String(value)}"`, `${field.source} must be a number, got "${String(value)}"`, { ...at, record, field: sourceName });
   }
   const number = typeof value === 'number' ? value : Number(value);

@@ -71,16 +71,6 @@ export async function loadBatch(db: Database, target: BatchTarget, copyText: Buf
   });
 }
 
-/** Coordinates that PostGIS transformed outside any plausible place (the last line of defence). */
-export async function transformedExtent(db: Database, spec: LayerSpec, submissionId: string): Promise<[number, number, number, number] | null> {
-  const rows = await db.scriptTransaction((exec) =>
-    exec(`SELECT ST_XMin(e) AS x0, ST_YMin(e) AS y0, ST_XMax(e) AS x1, ST_YMax(e) AS y1 FROM (SELECT ST_Extent(geom)::geometry AS e FROM ${workTable(spec, submissionId)}) s`),
-  );
-  const row = rows[0];
-  if (!row || row.x0 === null) return null;
-  return [Number(row.x0), Number(row.y0), Number(row.x1), Number(row.y1)];
-}
-
 /**
  * Indexes a loaded scratch table in bulk (far cheaper than row by row) and gathers its
  * statistics. It runs outside the final transaction, while the next layer is read: the table is

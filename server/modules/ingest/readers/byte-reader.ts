@@ -11,8 +11,6 @@ export class ByteReader {
   private offset = 0;
   private ended = false;
   private readonly chunks: AsyncIterator<Buffer>;
-  /** bytes consumed so far, for error messages */
-  position = 0;
 
   constructor(stream: Readable | AsyncIterable<Buffer>) {
     this.chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -23,7 +21,6 @@ export class ByteReader {
     if (this.chunk.length - this.offset < length) return null;
     const bytes = this.chunk.subarray(this.offset, this.offset + length);
     this.offset += length;
-    this.position += length;
     return bytes;
   }
 
@@ -51,7 +48,6 @@ export class ByteReader {
       this.chunk = next.value;
       this.offset = take;
     }
-    this.position += filled;
     if (filled === 0) return null;
     return { bytes: filled === length ? out : out.subarray(0, filled), truncated: filled < length };
   }

@@ -4,9 +4,9 @@
 // the surveyor delivered.
 import type { Readable } from 'node:stream';
 import { IngestError, packageError, type IngestLocation } from '../errors.ts';
-import type { createFieldDecoder } from '../encoding.ts';
+import { latin1, type FieldDecoder } from '../encoding.ts';
 import { ByteReader } from './byte-reader.ts';
-import type { SourceField } from './types.ts';
+import { DECIMAL_TEXT, type SourceField } from './types.ts';
 
 export interface DbfField extends SourceField {
   /** dBASE type letter: C N F L D I O T @ M … */
@@ -24,8 +24,6 @@ export interface DbfHeader {
   /** raw bytes of the field names, decoded once the encoding is known */
   rawNames: Buffer[];
 }
-
-const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 export async function readDbfHeader(reader: ByteReader, at: IngestLocation): Promise<DbfHeader> {
   const fixed = await reader.read(32);
@@ -78,8 +76,6 @@ function sourceType(dbfType: string, decimals: number): SourceField['type'] {
       return 'string';
   }
 }
-
-export type FieldDecoder = ReturnType<typeof createFieldDecoder>;
 
 export interface DbfRecord {
   deleted: boolean;
@@ -174,9 +170,6 @@ function fieldValue(bytes: Buffer, field: DbfField, decode: FieldDecoder): strin
   }
 }
 
-const latin1Slice = (bytes: Buffer, start: number, end: number) =>
-  (bytes as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
-
 /**
  * A numeric field's text exactly as written (right-aligned, space-padded), or null when blank or
  * when the writer marked an overflow with asterisks. Plain decimals are checked byte by byte;
@@ -194,8 +187,8 @@ function numberText(bytes: Buffer, start: number, end: number): string | null {
     if (!((byte >= 0x30 && byte <= 0x39) || byte === 0x2e || (i === start && byte === 0x2d))) plain = false;
   }
   if (stars) return null;
-  const text = latin1Slice(bytes, start, end);
-  if (!plain && !NUMBER_TEXT.test(text)) {
+  const text = latin1(bytes, start, end);
+  if (!plain && !DECIMAL_TEXT.test(text)) {
     throw packageError('FIELD_VALUE_INVALID', `数值字段的值不是数字："${text}"`, `A numeric field holds "${text}", which is not a number`);
   }
   return text;

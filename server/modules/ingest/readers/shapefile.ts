@@ -35,19 +35,14 @@ const POLYGON_TYPES = new Set([5, 15, 25]);
 /** how many leading records are sampled to tell GBK from UTF-8 when nothing declares it */
 const ENCODING_SAMPLE_RECORDS = 2000;
 
-export interface ShapefileLayer extends SourceLayer {
-  /** what the .shp header declares, so a layer of the wrong type is refused before reading */
-  declaredGeometryType: GeometryTypeName | null;
-}
-
-export async function openShapefileLayer(input: ShapefileSetInput): Promise<ShapefileLayer> {
+export async function openShapefileLayer(input: ShapefileSetInput): Promise<SourceLayer> {
   const at: IngestLocation = { file: input.file, layer: input.name };
   const dbfAt: IngestLocation = { file: input.dbfFile, layer: input.name };
   const warnings: string[] = [];
   const header = await readShpHeader(await input.openShp(), input.shpSize, at);
 
   const probe = await openDbf(await input.openDbf(), dbfAt);
-  const encoding = await resolveEncoding(input, probe.reader, probe.header, warnings, dbfAt);
+  const encoding = await resolveEncoding(input, probe.reader, probe.header, warnings);
   await probe.reader.close();
   const decode = createFieldDecoder(encoding.name);
   const names = probe.header.rawNames.map((raw) => decode(raw, 0, raw.length).toUpperCase());
@@ -104,7 +99,6 @@ async function resolveEncoding(
   reader: ByteReader,
   header: DbfHeader,
   warnings: string[],
-  at: IngestLocation,
 ): Promise<{ name: TextEncodingName; source: NonNullable<SourceLayer['encoding']>['source'] }> {
   if (input.encodingOverride) return { name: input.encodingOverride, source: 'override' };
   if (input.cpgText !== null) {
@@ -116,7 +110,8 @@ async function resolveEncoding(
   if (fromLdid) return { name: fromLdid, source: 'ldid' };
   // Nothing declares it: look at the bytes of the text fields in the first records.
   const textFields = header.fields.filter((field) => field.dbfType === 'C');
-  const sample: Buffer[] = [header.rawNames.reduce((all, raw) => Buffer.concat([all, raw, Buffer.from(' ')]), Buffer.alloc(0))];
+  const separator = Buffer.from(' ');
+  const sample: Buffer[] = header.rawNames.flatMap((raw) => [raw, separator]);
   let sampled = 0;
   for (let index = 0; index < Math.min(header.recordCount, ENCODING_SAMPLE_RECORDS); index++) {
     const record = await reader.read(header.recordLength);
@@ -124,7 +119,7 @@ async function resolveEncoding(
     for (const field of textFields) {
       const bytes = record.bytes.subarray(field.offset, field.offset + field.width);
       if (bytes.some((byte) => byte >= 0x80)) {
-        sample.push(Buffer.from(bytes), Buffer.from(' '));
+        sample.push(Buffer.from(bytes), separator);
         sampled += bytes.length;
       }
     }
@@ -132,7 +127,6 @@ async function resolveEncoding(
   }
   const detected = detectEncoding(Buffer.concat(sample));
   if (sampled > 0) warnings.push(`未声明字符编码（无 .cpg），按内容判断为 ${detected.encoding} / no declared encoding: detected ${detected.encoding}`);
-  void at;
   return { name: detected.encoding, source: 'detected' };
 }
 

@@ -52,8 +52,13 @@ export interface SourceLayer {
   encoding: { name: string; source: 'override' | 'cpg' | 'ldid' | 'detected' | 'format' } | null;
   /** notes for the import report: inferred CRS, tolerated missing .shx, ignored members … */
   warnings: string[];
+  /** what the file declares for all its records (a shapefile header), so a layer of the wrong type is refused before reading */
+  declaredGeometryType?: GeometryTypeName | null;
   /** streams the records once, in file order; throws IngestError with the record's location */
   records(): AsyncGenerator<SourceRecord>;
   /** the same records in batches, where a reader can do it cheaper than one by one */
   batches?(): AsyncGenerator<SourceRecord[]>;
 }
+
+/** Numbers may arrive as their decimal text exactly as written (DBF N/F fields): this form. */
+export const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
