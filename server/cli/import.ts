@@ -4,62 +4,42 @@
 // record the submission, import), with a progress bar on stderr and a summary on stdout.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
 import { asSystem } from '../db/context.ts';
+import { configOrExit, fail, openPlatformOrExit, parseCommandLine } from './common.ts';
 import { AppError } from '../errors.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
 import type { ImportProgress } from '../modules/ingest/importer.ts';
 import { ImportQueue } from '../modules/ingest/jobs.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
-import { prepareDatabase } from '../platform.ts';
 import { seedDemo } from '../seed/demo.ts';
 
 const USAGE = `usage: npm run import -- <package.zip|.gpkg|.geojson> --survey <uuid | kind:year, e.g. national:2019> --district <6-digit code>
                       [--encoding gbk|utf-8|…] [--epsg 4528] [--json] [--progress-lines]
 --progress-lines prints every progress event as one JSON line on stderr (for scripts) instead of a bar`;
 
-function fail(message: string, code = 2): never {
-  console.error(message);
-  process.exit(code);
-}
-
-const { values, positionals } = (() => {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        survey: { type: 'string' },
-        district: { type: 'string' },
-        encoding: { type: 'string' },
-        epsg: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'progress-lines': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    return fail(`${(error as Error).message}\n${USAGE}`);
-  }
-})();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values, positionals } = parseCommandLine(
+  {
+    allowPositionals: true,
+    options: {
+      survey: { type: 'string' },
+      district: { type: 'string' },
+      encoding: { type: 'string' },
+      epsg: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'progress-lines': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  },
+  USAGE,
+);
 const file = positionals[0];
 if (!file || !values.survey || !values.district) fail(USAGE);
 if (!fs.existsSync(file)) fail(`文件不存在 / no such file: ${file}`);
 if (values.epsg !== undefined && !/^\d+$/.test(values.epsg)) fail(`--epsg must be a number, got ${values.epsg}`);
 
 const started = Date.now();
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
-const { db } = await prepareDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`, 1));
+const config = configOrExit();
+const { db } = await openPlatformOrExit(config, 1);
 // The same database state `npm start` would serve (demo surveys and accounts unless SEED_DEMO=false).
 if (config.seedDemo) await seedDemo(db);
 

@@ -2,12 +2,10 @@
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/engine.ts';
 import { migrate, migrationState } from '../db/migrator.ts';
+import { fail } from './common.ts';
 
 const config = loadConfig();
-const db = await openDatabase(config).catch((error: Error) => {
-  console.error(`无法打开数据库 / cannot open the database: ${error.message}`);
-  process.exit(1);
-});
+const db = await openDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`, 1));
 try {
   const applied = await migrate(db);
   const state = await migrationState(db);

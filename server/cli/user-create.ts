@@ -2,24 +2,17 @@
 //                        [--organisation NAME] [--password-stdin]
 // Without --password-stdin a strong password is generated and printed once.
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
 import { asSystem } from '../db/context.ts';
+import { configOrExit, fail, openPlatformOrExit, parseCommandLine } from './common.ts';
 import type { UserRole } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
 import { createUser } from '../modules/users/repository.ts';
-import { prepareDatabase } from '../platform.ts';
 
 const ROLES: readonly UserRole[] = ['city_admin', 'city_auditor', 'district_operator', 'leading_group_office', 'surveyor', 'agency'];
 const USAGE = `usage: npm run user:create -- --username NAME --role ROLE [--district CODE] [--name DISPLAY_NAME]
                             [--organisation ORGANISATION_NAME] [--password-stdin]
 roles: ${ROLES.join(', ')}`;
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -27,42 +20,29 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        username: { type: 'string' },
-        role: { type: 'string' },
-        district: { type: 'string' },
-        name: { type: 'string' },
-        organisation: { type: 'string' },
-        'password-stdin': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    return fail(`${(error as Error).message}\n${USAGE}`);
-  }
-})();
+const { values } = parseCommandLine(
+  {
+    options: {
+      username: { type: 'string' },
+      role: { type: 'string' },
+      district: { type: 'string' },
+      name: { type: 'string' },
+      organisation: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  },
+  USAGE,
+);
 
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 if (!values.username) fail(`--username is required\n${USAGE}`);
 if (!values.role || !ROLES.includes(values.role as UserRole)) fail(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
 
 const generated = !values['password-stdin'];
 const password = generated ? randomBytes(12).toString('base64url') : await readStdin();
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
-const { db } = await prepareDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`));
+const config = configOrExit();
+const { db } = await openPlatformOrExit(config);
 try {
   const user = await asSystem(db, async (tx) => {
     let organisationId: string | null = null;
