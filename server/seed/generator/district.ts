@@ -215,25 +215,23 @@ export class SegmentIndex {
   /** Ids of segments that touch the box (exact segment/box test), each once, in ascending order. */
   segmentsInBox(minX: number, minY: number, maxX: number, maxY: number, out: number[]): number[] {
     out.length = 0;
-    const bx0 = Math.max(0, this.bx(minX));
-    const bx1 = Math.min(this.bucketsX - 1, this.bx(maxX));
-    const by0 = Math.max(0, this.by(minY));
-    const by1 = Math.min(this.bands.length - 1, this.by(maxY));
-    for (let by = by0; by <= by1; by++) {
-      for (let bx = bx0; bx <= bx1; bx++) {
-        const list = this.buckets.get(by * this.bucketsX + bx);
-        if (!list) continue;
-        for (const id of list) {
-          if (out.includes(id)) continue;
-          if (segmentTouchesBox(this.x1[id]!, this.y1[id]!, this.x2[id]!, this.y2[id]!, minX, minY, maxX, maxY)) out.push(id);
-        }
-      }
-    }
+    this.visitInBox(minX, minY, maxX, maxY, (id) => {
+      if (!out.includes(id)) out.push(id);
+      return false;
+    });
     return out.sort((a, b) => a - b);
   }
 
   /** Does any segment touch the box? (the cheap form of segmentsInBox for classifying cells) */
   anyInBox(minX: number, minY: number, maxX: number, maxY: number): boolean {
+    return this.visitInBox(minX, minY, maxX, maxY, () => true);
+  }
+
+  /**
+   * Calls `visit` for each segment (possibly more than once: a segment sits in every bucket it
+   * crosses) that touches the box; stops and answers true as soon as `visit` does.
+   */
+  private visitInBox(minX: number, minY: number, maxX: number, maxY: number, visit: (id: number) => boolean): boolean {
     const bx0 = Math.max(0, this.bx(minX));
     const bx1 = Math.min(this.bucketsX - 1, this.bx(maxX));
     const by0 = Math.max(0, this.by(minY));
@@ -243,7 +241,7 @@ export class SegmentIndex {
         const list = this.buckets.get(by * this.bucketsX + bx);
         if (!list) continue;
         for (const id of list) {
-          if (segmentTouchesBox(this.x1[id]!, this.y1[id]!, this.x2[id]!, this.y2[id]!, minX, minY, maxX, maxY)) return true;
+          if (segmentTouchesBox(this.x1[id]!, this.y1[id]!, this.x2[id]!, this.y2[id]!, minX, minY, maxX, maxY) && visit(id)) return true;
         }
       }
     }

@@ -10,7 +10,7 @@
 // the language-driver id (LDID) byte 29 = 0x4D for GBK (code page 936).
 import fs from 'node:fs';
 import iconv from 'iconv-lite';
-import { ringSignedArea } from './polygon.ts';
+import { ringBBox, ringSignedArea } from './polygon.ts';
 
 export type DbfFieldType = 'C' | 'N' | 'F';
 
@@ -138,23 +138,17 @@ function validateFields(fields: readonly DbfField[]): void {
 }
 
 function shapeBox(shape: PolygonShape): [number, number, number, number] {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
+  const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const polygon of shape) {
     for (const ring of polygon) {
-      for (let k = 0; k + 1 < ring.length; k += 2) {
-        const x = ring[k]!;
-        const y = ring[k + 1]!;
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
-      }
+      const [minX, minY, maxX, maxY] = ringBBox(ring);
+      box[0] = Math.min(box[0], minX);
+      box[1] = Math.min(box[1], minY);
+      box[2] = Math.max(box[2], maxX);
+      box[3] = Math.max(box[3], maxY);
     }
   }
-  return [minX, minY, maxX, maxY];
+  return box;
 }
 
 function isClosed(ring: ArrayLike<number>): boolean {
