@@ -12,21 +12,12 @@ import {
   inferCrs,
   proj4Definition,
 } from '../../server/modules/ingest/crs.ts';
-import { IngestError } from '../../server/modules/ingest/errors.ts';
+import { refusal } from '../support/ingest.ts';
 
 const PRJ_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/prj');
 const prj = (name: string) => fs.readFileSync(path.join(PRJ_DIR, name), 'utf8');
 const at = { file: 'DLTB.prj', layer: 'DLTB' };
 
-function refusal(run: () => unknown): IngestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof IngestError) return error;
-    throw error;
-  }
-  throw new Error('expected an IngestError');
-}
 
 // Every Gauss-Kruger family at both ends and in the middle, and the two geographic systems.
 const SUPPORTED = [4490, 4326, 4491, 4496, 4501, 4502, 4507, 4512, 4513, 4528, 4533, 4534, 4549, 4554];

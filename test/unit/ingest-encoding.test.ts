@@ -7,20 +7,11 @@ import {
   encodingFromLdid,
   normaliseEncodingLabel,
 } from '../../server/modules/ingest/encoding.ts';
-import { IngestError } from '../../server/modules/ingest/errors.ts';
+import { refusal } from '../support/ingest.ts';
 
 const gbk = (text: string) => iconv.encode(text, 'gbk');
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
-function refusal(run: () => unknown): IngestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof IngestError) return error;
-    throw error;
-  }
-  throw new Error('expected an IngestError');
-}
 
 /** A fixed-width DBF field: the bytes padded to width with the given filler. */
 function field(bytes: Uint8Array, width: number, filler = 0x20): Buffer {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { IngestError } from '../../server/modules/ingest/errors.ts';
+import { readAll, refusalOf } from '../support/ingest.ts';
 import { openGeoJsonLayer } from '../../server/modules/ingest/readers/geojson.ts';
-import type { SourceLayer, SourceRecord } from '../../server/modules/ingest/readers/types.ts';
+import type { SourceLayer } from '../../server/modules/ingest/readers/types.ts';
 import { geoJsonGeometryToWkb } from '../../server/modules/ingest/readers/wkb.ts';
 
 const DIR = 'fixtures/geojson';
@@ -27,17 +27,6 @@ async function open(content: string | Buffer, chunkSize?: number): Promise<Sourc
   return openGeoJsonLayer({ file: 'pkg/DLTB.geojson', name: 'DLTB', open: source(content, chunkSize).open });
 }
 
-async function all(layer: SourceLayer): Promise<SourceRecord[]> {
-  const records: SourceRecord[] = [];
-  for await (const record of layer.records()) records.push(record);
-  return records;
-}
-
-async function refusal(run: Promise<unknown>): Promise<IngestError> {
-  const error = await run.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(IngestError);
-  return error as IngestError;
-}
 
 const square = (x: number, y: number, d = 0.01) => `{"type":"Polygon","coordinates":[[[${x},${y}],[${x + d},${y}],[${x + d},${y + d}],[${x},${y + d}],[${x},${y}]]]}`;
 const feature = (geometry: string, properties = '{"DLMC":"水田"}') => `{"type":"Feature","properties":${properties},"geometry":${geometry}}`;
@@ -54,7 +43,7 @@ describe('GeoJSON layer from RFC 7946 §1.5', () => {
     expect(layer.crs).toMatchObject({ epsg: 4326, source: 'rfc7946-default' });
     // prop1 is 0.0 in one feature and an object in another: text, with the object as JSON
     expect(layer.fields).toEqual([{ name: 'prop0', type: 'string' }, { name: 'prop1', type: 'string' }]);
-    const records = await all(layer);
+    const records = await readAll(layer);
     expect(records.map((r) => [r.index, r.geometryType, r.values])).toEqual([
       [1, 'Point', ['value0', null]],
       [2, 'LineString', ['value0', '0']],
@@ -66,7 +55,7 @@ describe('GeoJSON layer from RFC 7946 §1.5', () => {
   });
 
   it('refuses a bare geometry (A.1) as a layer', async () => {
-    const error = await refusal(openGeoJsonLayer({ file: 'A.1.geojson', name: 'A1', open: () => fs.createReadStream(`${DIR}/rfc7946/A.1-point.geojson`) }));
+    const error = await refusalOf(openGeoJsonLayer({ file: 'A.1.geojson', name: 'A1', open: () => fs.createReadStream(`${DIR}/rfc7946/A.1-point.geojson`) }));
     expect(error.code).toBe('GEOJSON_INVALID');
     expect(error.location.record).toBeUndefined();
     expect(error.en).toContain('not Point');
@@ -94,7 +83,7 @@ describe('GeoJSON layer in EPSG:4490 with a crs member', () => {
   });
 
   it('yields Chinese values, JSON text for nested values, and ring findings instead of refusals', async () => {
-    const records = await all(await open(text));
+    const records = await readAll(await open(text));
     expect(records.map((r) => r.values)).toEqual([
       [1, '水田', '0101', '崇明区', 1523.75, 1001, true, '{"来源":"外业调查"}'],
       [2, '旱地', '0103', '崇明区', 880, 1002, false, null],
@@ -114,21 +103,21 @@ describe('GeoJSON layer in EPSG:4490 with a crs member', () => {
   });
 
   it('reads the same records whatever the chunk size (chunks split characters)', async () => {
-    const whole = await all(await open(text));
-    for (const size of [1, 7, 100]) expect(await all(await open(text, size))).toEqual(whole);
+    const whole = await readAll(await open(text));
+    for (const size of [1, 7, 100]) expect(await readAll(await open(text, size))).toEqual(whole);
   });
 
   it('reads the file twice: once to learn the layer, once for records', async () => {
     const src = source(text);
     const layer = await openGeoJsonLayer({ file: 'DLTB.geojson', name: 'DLTB', open: src.open });
     expect(src.opens).toBe(1);
-    await all(layer);
+    await readAll(layer);
     expect(src.opens).toBe(2);
   });
 
   it('tolerates a UTF-8 byte order mark', async () => {
     const layer = await open(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]), 2);
-    expect((await all(layer))[0]!.values[1]).toBe('水田');
+    expect((await readAll(layer))[0]!.values[1]).toBe('水田');
   });
 });
 
@@ -138,7 +127,7 @@ describe('GeoJSON layer in projected metres without a crs member', () => {
     expect(layer.crs).toMatchObject({ epsg: 4528, kind: 'projected', source: 'inferred' });
     expect(layer.warnings.join('\n')).toContain('EPSG:4528');
     expect(layer.fields).toEqual([{ name: 'DLMC', type: 'string' }, { name: 'XZQMC', type: 'string' }, { name: 'TBMJ', type: 'number' }]);
-    const records = await all(layer);
+    const records = await readAll(layer);
     expect(records.map((r) => r.geometryType)).toEqual(['Polygon', 'Polygon', 'LineString']);
     expect(records[0]!.bbox).toEqual([40650000, 3460000, 40650050, 3460050]);
   });
@@ -149,20 +138,20 @@ describe('GeoJSON structure', () => {
     const layer = await open(`{"type":"Feature","id":"F-1","properties":{"DLMC":"水田"},"geometry":${square(121.5, 31.6)}}`);
     expect(layer.featureCount).toBe(1);
     expect(layer.fields).toEqual([{ name: 'id', type: 'string' }, { name: 'DLMC', type: 'string' }]);
-    expect((await all(layer)).map((r) => [r.index, r.values])).toEqual([[1, ['F-1', '水田']]]);
+    expect((await readAll(layer)).map((r) => [r.index, r.values])).toEqual([[1, ['F-1', '水田']]]);
   });
 
   it('keeps the property id over the feature id, with a warning', async () => {
     const layer = await open(collection(`{"type":"Feature","id":9,"properties":{"id":"A"},"geometry":null}`));
     expect(layer.fields).toEqual([{ name: 'id', type: 'string' }]);
-    expect((await all(layer))[0]!.values).toEqual(['A']);
+    expect((await readAll(layer))[0]!.values).toEqual(['A']);
     expect(layer.warnings.some((w) => w.includes('"id"'))).toBe(true);
   });
 
   it('keeps integers past 2^53 digit for digit, as text', async () => {
     const layer = await open(collection(feature('null', '{"BSM":310151000000000123}'), feature('null', '{"BSM":17}')));
     expect(layer.fields).toEqual([{ name: 'BSM', type: 'string' }]);
-    expect((await all(layer)).map((r) => r.values)).toEqual([['310151000000000123'], ['17']]);
+    expect((await readAll(layer)).map((r) => r.values)).toEqual([['310151000000000123'], ['17']]);
   });
 
   it('counts clockwise exteriors into one warning, never refusing', async () => {
@@ -175,7 +164,7 @@ describe('GeoJSON structure', () => {
     ['a top-level array', '[1, 2]'],
     ['a FeatureCollection without features', '{"type":"FeatureCollection"}'],
   ])('refuses %s', async (_name, text) => {
-    const error = await refusal(open(text));
+    const error = await refusalOf(open(text));
     expect(error.code).toBe('GEOJSON_INVALID');
     expect(error.location.record).toBeUndefined();
   });
@@ -189,7 +178,7 @@ describe('GeoJSON structure', () => {
     ['an empty ring', 2, collection(feature('null'), feature('{"type":"Polygon","coordinates":[[]]}'))],
     ['an unknown geometry type', 1, collection(feature('{"type":"Circle","coordinates":[121.5,31.6]}'))],
   ])('refuses %s as GEOJSON_INVALID with the feature number', async (_name, record, text) => {
-    const error = await refusal(open(text));
+    const error = await refusalOf(open(text));
     expect(error.code).toBe('GEOJSON_INVALID');
     expect(error.location).toMatchObject({ file: 'pkg/DLTB.geojson', layer: 'DLTB', record });
   });
@@ -199,20 +188,20 @@ describe('GeoJSON structure', () => {
     ['a text coordinate', 1, collection(feature('{"type":"Point","coordinates":["121.5",31.6]}'))],
     ['a null coordinate', 3, collection(feature('null'), feature('null'), feature('{"type":"LineString","coordinates":[[121.5,31.6],[null,31.7]]}'))],
   ])('refuses %s as COORDINATES_NOT_FINITE with the feature number', async (_name, record, text) => {
-    const error = await refusal(open(text));
+    const error = await refusalOf(open(text));
     expect(error.code).toBe('COORDINATES_NOT_FINITE');
     expect(error.location.record).toBe(record);
   });
 
   it('refuses projected coordinates under a declared geographic CRS', async () => {
-    const error = await refusal(open(cgcs2000(feature(square(121.5, 31.6)), feature(square(40650000, 3460000, 50)))));
+    const error = await refusalOf(open(cgcs2000(feature(square(121.5, 31.6)), feature(square(40650000, 3460000, 50)))));
     expect(error.code).toBe('COORDINATES_OUT_OF_RANGE');
     expect(error.location.record).toBe(2);
   });
 
   it('passes an unsupported crs member on as CRS_UNSUPPORTED', async () => {
     const text = `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:2385"}},"features":[${feature(square(40650000, 3460000, 50))}]}`;
-    const error = await refusal(open(text));
+    const error = await refusalOf(open(text));
     expect(error.code).toBe('CRS_UNSUPPORTED');
     expect(error.location.record).toBeUndefined();
   });
@@ -224,7 +213,7 @@ describe('GeoJSON bytes', () => {
     const before = Buffer.from(`{"type":"FeatureCollection","features":[${feature('null')},{"type":"Feature","properties":{"DLMC":"`, 'utf8');
     const text = Buffer.concat([before, Buffer.from([0xcb, 0xae, 0xcc, 0xef]), Buffer.from('"},"geometry":null}]}')]);
     for (const size of [3, 1024]) {
-      const error = await refusal(open(text, size));
+      const error = await refusalOf(open(text, size));
       expect(error.code).toBe('TEXT_UNDECODABLE');
       expect(error.location.record).toBe(2);
     }
@@ -232,7 +221,7 @@ describe('GeoJSON bytes', () => {
 
   it('refuses broken JSON with the line and the feature being read', async () => {
     const text = `{"type":"FeatureCollection",\n"features":[\n${feature('null')},\n{"type":"Feature","properties":{"DLMC":"水田",,"x":1},\n"geometry":null}]}`;
-    const error = await refusal(open(text));
+    const error = await refusalOf(open(text));
     expect(error.code).toBe('GEOJSON_UNREADABLE');
     expect(error.location.record).toBe(2);
     expect(error.details).toMatchObject({ line: 4 });
@@ -240,7 +229,7 @@ describe('GeoJSON bytes', () => {
 
   it('refuses a file cut short inside a feature', async () => {
     const whole = collection(feature(square(121.5, 31.6)), feature(square(121.6, 31.6)));
-    const error = await refusal(open(whole.slice(0, whole.length - 40)));
+    const error = await refusalOf(open(whole.slice(0, whole.length - 40)));
     expect(error.code).toBe('GEOJSON_UNREADABLE');
     expect(error.location.record).toBe(2);
   });
@@ -251,7 +240,7 @@ describe('GeoJSON bytes', () => {
     ['plain text', Buffer.from('地类图斑\n')],
     ['an empty file', Buffer.alloc(0)],
   ])('refuses %s as GEOJSON_UNREADABLE', async (_name, bytes) => {
-    const error = await refusal(open(bytes));
+    const error = await refusalOf(open(bytes));
     expect(error.code).toBe('GEOJSON_UNREADABLE');
     expect(error.location.record).toBeUndefined();
   });

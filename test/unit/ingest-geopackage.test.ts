@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IngestError } from '../../server/modules/ingest/errors.ts';
+import { readAll, refusalOf } from '../support/ingest.ts';
 import { openGeoJsonLayer } from '../../server/modules/ingest/readers/geojson.ts';
 import { openGeoPackageLayers } from '../../server/modules/ingest/readers/geopackage.ts';
-import type { SourceLayer, SourceRecord } from '../../server/modules/ingest/readers/types.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-gpkg-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -115,17 +114,6 @@ function writeGeoPackage(tables: TableSpec[], setup = ''): string {
 const ring = [[40650000, 3460000], [40650050, 3460000], [40650050, 3460050], [40650000, 3460050], [40650000, 3460000]];
 const row = (fid: number, geom: Cell, dlmc: Cell = '水田'): Cell[] => [fid, geom, dlmc, '崇明区', 2500.5, 1000 + fid, 1, '2023-12-31', new Uint8Array([1, 2])];
 
-async function all(layer: SourceLayer): Promise<SourceRecord[]> {
-  const records: SourceRecord[] = [];
-  for await (const record of layer.records()) records.push(record);
-  return records;
-}
-
-async function refusal(run: Promise<unknown>): Promise<IngestError> {
-  const error = await run.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(IngestError);
-  return error as IngestError;
-}
 
 const openLayers = (file: string) => openGeoPackageLayers({ path: file, file: 'pkg/成果.gpkg' });
 
@@ -163,7 +151,7 @@ describe('GeoPackage layers', () => {
       row(4, null, '坑塘水面'),
       row(6, gpBlob(le(1, NaN, NaN), { empty: true })),
     ] }]);
-    const records = await all((await openLayers(file))[0]!);
+    const records = await readAll((await openLayers(file))[0]!);
     expect(records.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(records.map((r) => r.values[0])).toEqual(['水田', '水田', '旱地', '坑塘水面', '水浇地', '水田']);
     expect(records[0]!.values).toEqual(['水田', '崇明区', 2500.5, 1001, true, '2023-12-31']);
@@ -178,7 +166,7 @@ describe('GeoPackage layers', () => {
   it('reports ring faults as issues, not refusals', async () => {
     const open = ring.slice(0, 4);
     const file = writeGeoPackage([{ name: 'DLTB', rows: [row(1, gpBlob(polygonWkb(open)))] }]);
-    const [record] = await all((await openLayers(file))[0]!);
+    const [record] = await readAll((await openLayers(file))[0]!);
     expect(record!.issues).toEqual([{ kind: 'ring_not_closed', part: 0, ring: 0, at: [40650000, 3460000] }]);
     expect(record!.wkb!.equals(polygonWkb(ring))).toBe(true);
   });
@@ -187,7 +175,7 @@ describe('GeoPackage layers', () => {
     const file = writeGeoPackage([{ name: 'DLTB', columns: 'fid INTEGER PRIMARY KEY, geom POLYGON, BSM INTEGER, SFJBNT BOOLEAN', rows: [
       [1, null, 2n ** 60n as never, 0],
     ] }]);
-    expect((await all((await openLayers(file))[0]!))[0]!.values).toEqual([String(2n ** 60n), false]);
+    expect((await readAll((await openLayers(file))[0]!))[0]!.values).toEqual([String(2n ** 60n), false]);
   });
 
   it('reads two layers of one file at the same time and closes the file when both are done', async () => {
@@ -215,13 +203,13 @@ describe('GeoPackage layers', () => {
     const [layer] = await openLayers(file);
     for await (const record of layer!.records()) if (record.index === 1) break;
     expect(fs.existsSync(`${file}.lock`)).toBe(false);
-    expect((await all(layer!)).length).toBe(3);
+    expect((await readAll(layer!)).length).toBe(3);
   });
 
   it('reads a WAL-mode GeoPackage (as QGIS leaves them)', async () => {
     const file = writeGeoPackage([{ name: 'DLTB', rows: [row(1, gpBlob(polygonWkb(ring)))] }], 'PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL;');
     expect(fs.readFileSync(file).subarray(18, 20)).toEqual(Buffer.from([2, 2]));
-    expect((await all((await openLayers(file))[0]!)).length).toBe(1);
+    expect((await readAll((await openLayers(file))[0]!)).length).toBe(1);
   });
 });
 
@@ -229,7 +217,7 @@ describe('GeoPackage refusals', () => {
   it('refuses a file that is not SQLite', async () => {
     const file = path.join(tmp, 'not.gpkg');
     fs.writeFileSync(file, '{"type":"FeatureCollection","features":[]}'.padEnd(200));
-    const error = await refusal(openLayers(file));
+    const error = await refusalOf(openLayers(file));
     expect(error.code).toBe('GEOPACKAGE_UNREADABLE');
     expect(error.location).toEqual({ file: 'pkg/成果.gpkg' });
   });
@@ -239,19 +227,19 @@ describe('GeoPackage refusals', () => {
     const db = new sqlite.Database(file);
     db.exec('CREATE TABLE t (a TEXT)');
     db.close();
-    const error = await refusal(openLayers(file));
+    const error = await refusalOf(openLayers(file));
     expect(error.code).toBe('GEOPACKAGE_INVALID');
     expect(error.location.record).toBeUndefined();
   });
 
   it('refuses a GeoPackage without feature tables', async () => {
-    const error = await refusal(openLayers(writeGeoPackage([{ name: 'codes', dataType: 'attributes', columns: 'code TEXT' }])));
+    const error = await refusalOf(openLayers(writeGeoPackage([{ name: 'codes', dataType: 'attributes', columns: 'code TEXT' }])));
     expect(error.code).toBe('GEOPACKAGE_EMPTY');
     expect(error.location.record).toBeUndefined();
   });
 
   it('refuses a feature table missing from gpkg_geometry_columns, naming it', async () => {
-    const error = await refusal(openLayers(writeGeoPackage([{ name: 'DLTB', register: false }])));
+    const error = await refusalOf(openLayers(writeGeoPackage([{ name: 'DLTB', register: false }])));
     expect(error.code).toBe('GEOPACKAGE_INVALID');
     expect(error.location).toMatchObject({ layer: 'DLTB' });
     expect(error.location.record).toBeUndefined();
@@ -263,7 +251,7 @@ describe('GeoPackage refusals', () => {
     ['Xian 1980 (EPSG:2385)', 2385, 'CRS_UNSUPPORTED'],
     ['a local grid outside EPSG', 990001, 'CRS_UNSUPPORTED'],
   ])('refuses a layer in %s, naming the table', async (_name, srsId, code) => {
-    const error = await refusal(openLayers(writeGeoPackage([{ name: 'DLTB', rows: [row(1, null)] }, { name: 'JBNTBHTB', srsId }])));
+    const error = await refusalOf(openLayers(writeGeoPackage([{ name: 'DLTB', rows: [row(1, null)] }, { name: 'JBNTBHTB', srsId }])));
     expect(error.code).toBe(code);
     expect(error.location).toMatchObject({ file: 'pkg/成果.gpkg', layer: 'JBNTBHTB' });
     expect(error.location.record).toBeUndefined();
@@ -278,7 +266,7 @@ describe('GeoPackage refusals', () => {
   ])('refuses %s with the record number', async (_name, geom, code) => {
     const good = gpBlob(polygonWkb(ring));
     const [layer] = await openLayers(writeGeoPackage([{ name: 'DLTB', rows: [row(1, good), row(2, good), row(3, geom)] }]));
-    const error = await refusal(all(layer!));
+    const error = await refusalOf(readAll(layer!));
     expect(error.code).toBe(code);
     expect(error.location).toMatchObject({ layer: 'DLTB', record: 3 });
   });
@@ -289,7 +277,7 @@ describe('GeoPackage refusals', () => {
     const db = new sqlite.Database(file);
     db.run('UPDATE DLTB SET DLMC = CAST(? AS TEXT) WHERE fid = 2', [gbk]);
     db.close();
-    const error = await refusal(all((await openLayers(file))[0]!));
+    const error = await refusalOf(readAll((await openLayers(file))[0]!));
     expect(error.code).toBe('TEXT_UNDECODABLE');
     expect(error.location).toMatchObject({ record: 2, field: 'DLMC' });
   });
@@ -317,8 +305,8 @@ describe('GeoPackage written by GDAL', () => {
     expect(layer!.crs).toMatchObject({ epsg: 4528, source: 'declared' });
     expect(layer!.fields.map((f) => [f.name, f.type])).toEqual(geojson.fields.map((f) => [f.name, f.type]));
     expect(layer!.featureCount).toBe(geojson.featureCount);
-    const fromGpkg = await all(layer!);
-    const fromJson = await all(geojson);
+    const fromGpkg = await readAll(layer!);
+    const fromJson = await readAll(geojson);
     expect(fromGpkg.map((r) => ({ ...r, wkb: r.wkb?.toString('hex') }))).toEqual(fromJson.map((r) => ({ ...r, wkb: r.wkb?.toString('hex') })));
   });
 });

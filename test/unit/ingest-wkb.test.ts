@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IngestError } from '../../server/modules/ingest/errors.ts';
+import { refusal } from '../support/ingest.ts';
 import { geoJsonGeometryToWkb, normaliseWkb } from '../../server/modules/ingest/readers/wkb.ts';
 
 const RFC = 'fixtures/geojson/rfc7946';
@@ -70,15 +70,6 @@ function geoJsonOf(wkb: Buffer): unknown {
   return g;
 }
 
-function refusal(run: () => unknown): IngestError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(IngestError);
-    return error as IngestError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('geoJsonGeometryToWkb', () => {
   it('encodes POINT(100 0) from RFC 7946 A.1 as the well-known bytes', () => {
