@@ -23,6 +23,8 @@ import { codeListRoutes } from './modules/code-lists/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { ImportQueue } from './modules/ingest/jobs.ts';
 import { uploadRoutes } from './modules/ingest/routes.ts';
+import { qualityRoutes } from './modules/quality/routes.ts';
+import { checksAfterImport } from './modules/quality/service.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
@@ -68,6 +70,8 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   app.decorate('db', db);
   app.decorate('capabilities', capabilities);
   const imports = new ImportQueue(db, config.ingest, app.log);
+  // Every imported package is checked before it can go forward (art. 19, 21).
+  imports.setAfterImport(checksAfterImport(db));
   app.decorate('imports', imports);
   // Shutting down waits for a running import rather than leave it to the start-up sweep.
   app.addHook('onClose', () => imports.idle());
@@ -111,6 +115,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   await app.register(surveyRoutes);
   await app.register(submissionRoutes);
   await app.register(uploadRoutes);
+  await app.register(qualityRoutes);
   await app.register(auditRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');

@@ -185,6 +185,50 @@ export interface ParcelLineageTable {
   submission_id: string;
 }
 
+export type QcSeverity = 'error' | 'warning' | 'info';
+export type QcRunState = 'running' | 'finished' | 'failed';
+
+export interface QcRunsTable {
+  id: Generated<string>;
+  district_code: string;
+  submission_id: string;
+  state: ColumnType<QcRunState, QcRunState | undefined, QcRunState>;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Timestamp | null;
+  started_by: string | null;
+  rules: unknown;
+  summary: unknown | null;
+  findings: number | null;
+  blocking: number | null;
+  error: unknown | null;
+}
+
+export interface QcFindingsTable {
+  district_code: string;
+  run_id: string;
+  finding_no: number;
+  rule_id: string;
+  severity: QcSeverity;
+  layer: string;
+  record_no: number | null;
+  bsm: string | null;
+  other_bsm: string | null;
+  message_zh: string;
+  message_en: string;
+  details: unknown | null;
+  geom: Geometry | null;
+}
+
+export interface QcRuleSettingsTable {
+  survey_id: string;
+  rule_id: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  severity: QcSeverity | null;
+  params: ColumnType<unknown, string | undefined, string>;
+  updated_by: string | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string | RawBuilder<unknown>>;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   sha256: string;
@@ -206,4 +250,7 @@ export interface DB {
   ownership_parcels: OwnershipParcelsTable;
   parcel_lineage: ParcelLineageTable;
   schema_migrations: SchemaMigrationsTable;
+  qc_runs: QcRunsTable;
+  qc_findings: QcFindingsTable;
+  qc_rule_settings: QcRuleSettingsTable;
 }

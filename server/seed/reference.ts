@@ -8,9 +8,10 @@ import { REPO_ROOT } from '../config.ts';
 import { asSystem, type Tx } from '../db/context.ts';
 import type { Database } from '../db/engine.ts';
 import type { CodeListsTable } from '../db/schema.ts';
+import { DENSIFY_STEP_DEG, districtOutlines } from '../geo/district-outlines.ts';
 
 export const CODES_FILE = path.join(REPO_ROOT, 'fixtures/reference/codes.json');
-export const DISTRICTS_FILE = path.join(REPO_ROOT, 'fixtures/districts/shanghai-districts.geojson');
+export { DISTRICTS_FILE } from '../geo/district-outlines.ts';
 
 interface CodeNode {
   code: string;
@@ -87,38 +88,27 @@ async function loadCodeLists(tx: Tx): Promise<boolean> {
   return true;
 }
 
-interface DistrictFeature {
-  properties: { code: string; name: string; control_area_m2: number };
-  geometry: unknown;
-}
-
 const DEMO_BOUNDARY_NOTE = 'approximate demo geometry derived from a public source, not an official boundary (fixtures/districts/README.md)';
+// The outlines are stored densified (server/geo/district-outlines.ts), and the control area is the
+// ellipsoidal area of what is stored; the key changes with the densification so older databases reload.
+const DISTRICTS_SOURCE = `shanghai-districts.geojson#densified-${DENSIFY_STEP_DEG}`;
 
 async function loadDistricts(tx: Tx): Promise<boolean> {
-  const { text, sha256 } = readWithHash(DISTRICTS_FILE);
-  if (await alreadyLoaded(tx, 'shanghai-districts.geojson', sha256)) return false;
-  const features = (JSON.parse(text) as { features: DistrictFeature[] }).features;
+  const { text, outlines } = districtOutlines();
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  if (await alreadyLoaded(tx, DISTRICTS_SOURCE, sha256)) return false;
   await tx
     .insertInto('admin_units')
     .values({ code: '310000', level: 'city', parent_code: null, name: '上海市', note: DEMO_BOUNDARY_NOTE })
     .onConflict((oc) => oc.column('code').doNothing())
     .execute();
-  for (const { properties, geometry } of features) {
-    const boundary = sql<string>`ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(geometry)}), 4490))`;
+  for (const outline of outlines) {
+    const boundary = sql<string>`ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify({ type: 'MultiPolygon', coordinates: outline.coordinates })}), 4490))`;
+    const values = { name: outline.name, boundary, control_area_m2: sql<string>`round(ST_Area(${boundary}::geography, true)::numeric, 2)` };
     await tx
       .insertInto('admin_units')
-      .values({
-        code: properties.code,
-        level: 'district',
-        parent_code: '310000',
-        name: properties.name,
-        boundary,
-        control_area_m2: properties.control_area_m2,
-        note: DEMO_BOUNDARY_NOTE,
-      })
-      .onConflict((oc) =>
-        oc.column('code').doUpdateSet({ name: properties.name, boundary, control_area_m2: properties.control_area_m2 }),
-      )
+      .values({ code: outline.code, level: 'district', parent_code: '310000', note: DEMO_BOUNDARY_NOTE, ...values })
+      .onConflict((oc) => oc.column('code').doUpdateSet(values))
       .execute();
   }
   // The city's outline and control area follow from its districts.
@@ -127,7 +117,7 @@ async function loadDistricts(tx: Tx): Promise<boolean> {
               FROM (SELECT ST_Multi(ST_Union(boundary)) AS boundary, sum(control_area_m2) AS area
                       FROM admin_units WHERE parent_code = '310000' AND level = 'district') d
              WHERE c.code = '310000'`.execute(tx);
-  await markLoaded(tx, 'shanghai-districts.geojson', sha256);
+  await markLoaded(tx, DISTRICTS_SOURCE, sha256);
   return true;
 }
 

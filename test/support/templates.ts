@@ -15,6 +15,9 @@ export function templateKey(): string {
     ...fs.readdirSync(MIGRATIONS_DIR).sort().map((name) => path.join(MIGRATIONS_DIR, name)),
     CODES_FILE,
     DISTRICTS_FILE,
+    // the code that turns those files into rows
+    path.join(REPO_ROOT, 'server', 'seed', 'reference.ts'),
+    path.join(REPO_ROOT, 'server', 'geo', 'district-outlines.ts'),
     path.join(REPO_ROOT, 'package-lock.json'),
   ];
   for (const file of files) hash.update(file).update(fs.readFileSync(file));

@@ -14,10 +14,11 @@ import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
 import type { SourceLayer, SourceRecord } from './readers/types.ts';
 import { attachWorkTable, createWorkTable, dropWorkTables, indexWorkTable, loadBatch } from './staging-repository.ts';
 
-export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'done' | 'failed';
+export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'checking' | 'done' | 'failed';
 
 export interface ImportProgress {
   stage: ImportStage;
+  /** the layer being read, or (stage 'checking') the quality rule being run */
   layer: string | null;
   recordsRead: number;
   recordsTotal: number | null;

@@ -16,16 +16,42 @@ export interface ImportOutcome {
   error: AppError | null;
 }
 
+/** What runs after a successful import, in the same queue (the quality checks). */
+export type AfterImport = (submissionId: string, onProgress: (progress: ImportProgress) => void) => Promise<void>;
+
 export class ImportQueue {
   private readonly progressById = new Map<string, ImportProgress>();
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
+  private afterImport: AfterImport | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly config: IngestConfig,
     private readonly log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
   ) {}
+
+  /** Every import that lands is followed by this (the quality checks), before the next job. */
+  setAfterImport(after: AfterImport | null): void {
+    this.afterImport = after;
+  }
+
+  /** Queues other work behind the imports (a quality run asked for by hand); it never rejects. */
+  enqueueWork(submissionId: string, work: (onProgress: (progress: ImportProgress) => void) => Promise<void>): Promise<void> {
+    this.pending++;
+    const run = this.tail.then(async () => {
+      try {
+        await work((progress) => this.progressById.set(submissionId, progress));
+      } catch (error) {
+        this.log.error({ err: error, submissionId }, 'queued work failed');
+      } finally {
+        this.pending--;
+        setTimeout(() => this.progressById.delete(submissionId), 60_000).unref();
+      }
+    });
+    this.tail = run;
+    return run;
+  }
 
   /** Queues an import; the returned promise settles when it has run (it never rejects). */
   enqueue(request: ImportRequest): Promise<ImportOutcome> {
@@ -60,6 +86,12 @@ export class ImportQueue {
         }),
       );
       this.log.info({ submissionId: request.submissionId, records: report.records, ms: Date.now() - started }, 'import finished');
+      if (this.afterImport) {
+        // A failed check is recorded with its run; the import itself stands.
+        await this.afterImport(request.submissionId, (progress) => this.progressById.set(request.submissionId, progress)).catch((error: unknown) =>
+          this.log.error({ err: error, submissionId: request.submissionId }, 'quality checks failed'),
+        );
+      }
       return { submissionId: request.submissionId, report, error: null };
     } catch (caught) {
       const error = caught instanceof AppError ? caught : new AppError(500, 'IMPORT_FAILED', '导入失败（服务器内部错误）', 'The import failed (internal error)', { reason: (caught as Error).message });

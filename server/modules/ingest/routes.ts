@@ -9,7 +9,7 @@ import { uploadTooLarge } from './archive.ts';
 import { receivePackage } from './upload.ts';
 
 const ProgressSchema = Type.Object({
-  stage: Type.String({ description: 'queued | opening | reading | indexing | done | failed' }),
+  stage: Type.String({ description: 'queued | opening | reading | indexing | checking (quality rules; layer names the rule) | done | failed' }),
   layer: Type.Union([Type.String(), Type.Null()]),
   recordsRead: Type.Integer(),
   recordsTotal: Type.Union([Type.Integer(), Type.Null()]),

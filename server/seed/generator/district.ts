@@ -2,32 +2,20 @@
 // generalised demo outlines — see that folder's README), project them to CGCS2000 3-degree
 // Gauss-Kruger (zone-prefixed eastings) and index their edges so the tessellation can ask "which
 // boundary edges come near this cell" and "is this point inside" cheaply.
-import fs from 'node:fs';
 import proj4 from 'proj4';
+import { districtOutlines } from '../../geo/district-outlines.ts';
 import { proj4Definition } from '../../modules/ingest/crs.ts';
 import { ringSignedArea } from './polygon.ts';
-
-export const DISTRICTS_FILE = new URL('../../../fixtures/districts/shanghai-districts.geojson', import.meta.url);
 
 export interface DistrictFeature {
   code: string;
   name: string;
-  /** lon/lat polygons → rings → [lon, lat] positions (closed, as in the file). */
+  /** lon/lat polygons → rings → [lon, lat] positions (closed, densified: see server/geo/district-outlines.ts). */
   coordinates: number[][][][];
 }
 
-let cache: DistrictFeature[] | null = null;
-
 export function loadDistricts(): DistrictFeature[] {
-  if (cache) return cache;
-  const json = JSON.parse(fs.readFileSync(DISTRICTS_FILE, 'utf8')) as {
-    features: { properties: { code: string; name: string }; geometry: { type: string; coordinates: number[][][][] } }[];
-  };
-  cache = json.features.map((feature) => {
-    if (feature.geometry.type !== 'MultiPolygon') throw new Error(`district ${feature.properties.code}: expected a MultiPolygon`);
-    return { code: feature.properties.code, name: feature.properties.name, coordinates: feature.geometry.coordinates };
-  });
-  return cache;
+  return districtOutlines().outlines;
 }
 
 export function findDistrict(code: string): DistrictFeature {

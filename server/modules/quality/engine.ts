@@ -1,0 +1,323 @@
+// One run of the rule set over a submission's staged layers: screen geometry once, evaluate all
+// row rules of a layer in one scan, run the set rules, then store the summary and move the
+// submission to 'checked' or 'rejected' (blocking findings) in one transaction. A run that fails
+// leaves no findings behind and the submission as it was.
+import type { Database, ScriptExec } from '../../db/engine.ts';
+import { AppError } from '../../errors.ts';
+import type { ImportReport } from '../ingest/importer.ts';
+import { CHECKED_LAYERS, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
+import { pointOf, text } from './rules/sql.ts';
+import { effectiveRules, type EffectiveRule } from './settings.ts';
+import { createScratch, dropScratch } from './scratch.ts';
+
+export interface CheckProgress {
+  stage: 'checking';
+  rule: string | null;
+  rulesDone: number;
+  rulesTotal: number;
+  percent: number;
+}
+
+export interface RunSummaryEntry {
+  ruleId: string;
+  category: string;
+  severity: Severity;
+  title: { zh: string; en: string };
+  findings: number;
+  ms: number;
+}
+
+export interface RunOutcome {
+  runId: string;
+  findings: number;
+  blocking: number;
+  state: 'checked' | 'rejected';
+}
+
+export interface RunOptions {
+  startedBy: string | null;
+  onProgress?: (progress: CheckProgress) => void;
+}
+
+const FINDING_INSERT_COLUMNS = 'district_code, run_id, finding_no, rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom';
+
+export function engineFailure(ruleId: string, reason: string): AppError {
+  return new AppError(500, 'QC_ENGINE_FAILED', `质检规则 ${ruleId} 执行失败：${reason}`, `Quality rule ${ruleId} failed: ${reason}`, { ruleId });
+}
+
+interface SubmissionFacts {
+  id: string;
+  district_code: string;
+  survey_id: string;
+  state: string;
+  report: ImportReport | null;
+}
+
+export async function runChecks(db: Database, submissionId: string, options: RunOptions): Promise<RunOutcome> {
+  const submission = await loadSubmission(db, submissionId);
+  const rules = (await effectiveRules(db.kysely, submission.survey_id)).filter((item) => item.enabled);
+  const runId = await startRun(db, submission, rules, options.startedBy);
+  const layers = presentLayers(submission.report);
+  let scratch: ScratchTables | null = null;
+  try {
+    scratch = await createScratch(db, runId, submissionId, layers);
+    const summary: RunSummaryEntry[] = [];
+    const counter = { next: 1 };
+    const rowRules = rules.filter((item) => item.rule.kind === 'row');
+    const setRules = rules.filter((item) => item.rule.kind === 'set');
+    const total = rules.length;
+    const progress = (rule: string | null, done: number) =>
+      options.onProgress?.({ stage: 'checking', rule, rulesDone: done, rulesTotal: total, percent: total ? Math.floor((100 * done) / total) : 100 });
+    progress(rowRules.length ? 'row rules' : null, 0);
+    const started = Date.now();
+    const rowCounts = new Map<string, number>();
+    for (const layer of layers) {
+      const counts = await runRowRules(db, { runId, submission, layer: CHECKED_LAYERS[layer], rules: rowRules, scratch, counter, facts: importedFacts(submission.report).get(layer) });
+      for (const [id, n] of counts) rowCounts.set(id, (rowCounts.get(id) ?? 0) + n);
+    }
+    const rowMs = Date.now() - started;
+    for (const item of rowRules) summary.push(entry(item, rowCounts.get(item.rule.id) ?? 0, Math.round(rowMs / Math.max(1, rowRules.length))));
+    let done = rowRules.length;
+    for (const item of setRules) {
+      progress(item.rule.id, done);
+      const ruleStarted = Date.now();
+      const n = await runSetRule(db, { runId, submission, item, layers, scratch, counter });
+      summary.push(entry(item, n, Date.now() - ruleStarted));
+      done++;
+    }
+    progress(null, total);
+    return await finishRun(db, submission, runId, summary);
+  } catch (error) {
+    await failRun(db, submission, runId, error).catch(() => undefined);
+    throw error;
+  } finally {
+    if (scratch) await dropScratch(db, scratch).catch(() => undefined);
+  }
+}
+
+function entry(item: EffectiveRule, findings: number, ms: number): RunSummaryEntry {
+  return { ruleId: item.rule.id, category: item.rule.category, severity: item.severity, title: item.rule.title, findings, ms };
+}
+
+async function loadSubmission(db: Database, submissionId: string): Promise<SubmissionFacts> {
+  const [row] = await db.scriptTransaction((exec) =>
+    exec(`SELECT id, district_code, survey_id, state::text AS state, report FROM submissions WHERE id = $1`, [submissionId]),
+  );
+  if (!row) throw new AppError(404, 'NOT_FOUND', `未找到提交：${submissionId}`, `submission not found: ${submissionId}`, { id: submissionId });
+  const facts = row as unknown as SubmissionFacts;
+  if (!['imported', 'checked', 'rejected', 'checking'].includes(facts.state)) {
+    throw new AppError(409, 'QC_NOT_IMPORTED', `提交处于“${facts.state}”状态，只有导入完成的成果可以质检`, `The submission is ${facts.state}: only an imported package can be checked`, { state: facts.state });
+  }
+  return facts;
+}
+
+/** The checked layers the package holds. */
+function presentLayers(report: ImportReport | null): CheckedLayer[] {
+  const codes = new Set((report?.layers ?? []).map((layer) => layer.code));
+  return (Object.keys(CHECKED_LAYERS) as CheckedLayer[]).filter((code) => codes.has(code));
+}
+
+function importedFacts(report: ImportReport | null): Map<CheckedLayer, ImportedLayerFacts> {
+  const facts = new Map<CheckedLayer, ImportedLayerFacts>();
+  for (const layer of report?.layers ?? []) {
+    if (layer.code in CHECKED_LAYERS) {
+      facts.set(layer.code as CheckedLayer, { records: layer.records, missingFields: layer.missingFields, missingMandatoryFields: layer.missingMandatoryFields });
+    }
+  }
+  return facts;
+}
+
+async function startRun(db: Database, submission: SubmissionFacts, rules: EffectiveRule[], startedBy: string | null): Promise<string> {
+  return db.scriptTransaction(async (exec) => {
+    const [run] = await exec(
+      `INSERT INTO qc_runs (district_code, submission_id, started_by, rules) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
+      [submission.district_code, submission.id, startedBy, JSON.stringify(rules.map((item) => ({ id: item.rule.id, severity: item.severity, params: item.params })))],
+    );
+    await exec(`UPDATE submissions SET state = 'checking', updated_at = now() WHERE district_code = $1 AND id = $2`, [submission.district_code, submission.id]);
+    return String(run!.id);
+  });
+}
+
+interface Counter {
+  next: number;
+}
+
+/**
+ * Stores what `select` found. `fixed` gives the rule and severity of a set rule's statement; a row
+ * statement selects them itself as its first two columns.
+ *
+ * The rows are gathered with CREATE TABLE AS, which PostgreSQL may run as a parallel plan (an
+ * INSERT with the query in a CTE may not), then moved into qc_findings. A sentinel row is
+ * appended after them: the embedded engine ends a statement whose GEOS call failed without
+ * raising, and a statement that never reached its sentinel must fail the run, never pass it as
+ * "no findings".
+ */
+async function storeFindings(
+  exec: ScriptExec,
+  run: { runId: string; districtCode: string; counter: Counter; ruleId: string },
+  select: string,
+  params: unknown[],
+  fixed: { ruleId: string; severity: Severity } | null,
+): Promise<Map<string, number>> {
+  const head = fixed ? `${text(fixed.ruleId)}::text, ${text(fixed.severity)}::qc_severity, f.*` : `f.*`;
+  await exec(`DROP TABLE IF EXISTS qc_found`);
+  await exec(
+    `CREATE TEMP TABLE qc_found (rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom, sentinel) AS
+       SELECT ${head}, false FROM (${select}) f
+       UNION ALL
+       SELECT NULL::text, NULL::qc_severity, NULL::text, NULL::int, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::geometry, true`.replace(
+      /\$(\d+)/g,
+      (_, n: string) => inlined(params[Number(n) - 1]),
+    ),
+  );
+  const rows = await exec(
+    `WITH numbered AS (SELECT row_number() OVER () AS k, f.* FROM qc_found f WHERE NOT f.sentinel),
+          stored AS (INSERT INTO qc_findings (${FINDING_INSERT_COLUMNS})
+                     SELECT $1, $2::uuid, $3::int + k::int - 1, rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom
+                       FROM numbered RETURNING rule_id)
+     SELECT (SELECT count(*) FROM qc_found WHERE sentinel)::int AS sentinels, (SELECT count(*) FROM stored)::int AS total,
+            (SELECT coalesce(jsonb_object_agg(rule_id, n), '{}'::jsonb) FROM (SELECT rule_id, count(*) AS n FROM stored GROUP BY rule_id) c) AS per_rule`,
+    [run.districtCode, run.runId, run.counter.next],
+  );
+  await exec(`DROP TABLE qc_found`);
+  if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw engineFailure(run.ruleId, 'the statement ended early (a geometry operation failed)');
+  run.counter.next += Number(rows[0]!.total);
+  return new Map(Object.entries(rows[0]!.per_rule as Record<string, number>).map(([id, n]) => [id, Number(n)]));
+}
+
+/** A bind parameter as a SQL literal: CREATE TABLE AS is a utility statement and takes no parameters. */
+function inlined(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return text(value);
+  throw new Error(`cannot inline a parameter of type ${typeof value}`);
+}
+
+interface RowRun {
+  runId: string;
+  submission: SubmissionFacts;
+  layer: LayerTable;
+  rules: EffectiveRule[];
+  scratch: ScratchTables;
+  counter: Counter;
+  facts: ImportedLayerFacts | undefined;
+}
+
+/** Every row rule of one layer in one scan of its staging partition. */
+async function runRowRules(db: Database, run: RowRun): Promise<Map<string, number>> {
+  const applicable = run.rules.filter((item) => (item.rule as RowRule).layers.includes(run.layer.code));
+  if (applicable.length === 0) return new Map();
+  return db.scriptTransaction(async (exec) => {
+    const codeLists = await loadCodeLists(exec);
+    const faulty = (run.scratch.faultCounts.get(run.layer.code) ?? 0) > 0;
+    const missing = new Set((run.facts?.missingFields ?? []).map((field) => field.toUpperCase()));
+    const branches: string[] = [];
+    for (const item of applicable) {
+      const piece = (item.rule as RowRule).sql({
+        layer: run.layer,
+        params: item.params,
+        districtCode: run.submission.district_code,
+        missingFields: missing,
+        codeList: (list) => {
+          const codes = codeLists.get(list);
+          if (!codes) throw engineFailure(item.rule.id, `no code list ${list}`);
+          return `${text(JSON.stringify(Object.fromEntries(codes)))}::jsonb`;
+        },
+        geometryUsable: faulty ? `(s.geom IS NOT NULL AND fault.record_no IS NULL)` : `(s.geom IS NOT NULL)`,
+      });
+      if (!piece) continue;
+      branches.push(`SELECT ${text(item.rule.id)}::text AS rule_id, ${text(item.severity)}::qc_severity AS severity, ${text(run.layer.code)}::text AS layer,
+                            s.record_no, s.bsm::text, NULL::text AS other_bsm, (${piece.zh})::text, (${piece.en})::text,
+                            (${piece.details ?? 'NULL'})::jsonb, (${piece.geom ?? pointOf('s')})::geometry
+                      WHERE ${piece.when}`);
+    }
+    if (branches.length === 0) return new Map();
+    const select = `SELECT v.* FROM ${run.layer.table} s
+        ${faulty ? `LEFT JOIN ${run.scratch.faults} fault ON fault.layer = ${text(run.layer.code)} AND fault.record_no = s.record_no` : ''}
+        CROSS JOIN LATERAL (${branches.join(' UNION ALL ')}) v
+       WHERE s.submission_id = $1`;
+    return storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: `row rules of ${run.layer.code}` }, select, [run.submission.id], null);
+  });
+}
+
+async function loadCodeLists(exec: ScriptExec): Promise<Map<string, Map<string, string>>> {
+  const rows = await exec(`SELECT list, code, name FROM code_lists ORDER BY list, sort_order`);
+  const lists = new Map<string, Map<string, string>>();
+  for (const row of rows) {
+    const list = String(row.list);
+    if (!lists.has(list)) lists.set(list, new Map());
+    lists.get(list)!.set(String(row.code), String(row.name));
+  }
+  return lists;
+}
+
+interface SetRun {
+  runId: string;
+  submission: SubmissionFacts;
+  item: EffectiveRule;
+  layers: CheckedLayer[];
+  scratch: ScratchTables;
+  counter: Counter;
+}
+
+async function runSetRule(db: Database, run: SetRun): Promise<number> {
+  const { rule } = run.item;
+  if (rule.kind !== 'set') return 0;
+  const layers = run.layers.filter((code) => rule.layers.includes(code)).map((code) => CHECKED_LAYERS[code]);
+  if (layers.length === 0) return 0;
+  return db.scriptTransaction(async (exec) => {
+    let found = 0;
+    const context: SetRuleContext = {
+      exec,
+      params: run.item.params,
+      runId: run.runId,
+      submissionId: run.submission.id,
+      districtCode: run.submission.district_code,
+      layers,
+      scratch: run.scratch,
+      imported: importedFacts(run.submission.report),
+      async insertFindings(select, params = []) {
+        const counts = await storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: rule.id }, select, params, { ruleId: rule.id, severity: run.item.severity });
+        const n = counts.get(rule.id) ?? 0;
+        found += n;
+        return n;
+      },
+    };
+    await rule.run(context);
+    return found;
+  });
+}
+
+async function finishRun(db: Database, submission: SubmissionFacts, runId: string, summary: RunSummaryEntry[]): Promise<RunOutcome> {
+  return db.scriptTransaction(async (exec) => {
+    const [counts] = await exec(
+      `SELECT count(*)::int AS findings, (count(*) FILTER (WHERE severity = 'error'))::int AS blocking FROM qc_findings WHERE district_code = $1 AND run_id = $2`,
+      [submission.district_code, runId],
+    );
+    const findings = Number(counts!.findings);
+    const blocking = Number(counts!.blocking);
+    const state = blocking > 0 ? 'rejected' : 'checked';
+    await exec(
+      `UPDATE qc_runs SET state = 'finished', finished_at = clock_timestamp(), summary = $3::jsonb, findings = $4, blocking = $5
+        WHERE district_code = $1 AND id = $2`,
+      [submission.district_code, runId, JSON.stringify(summary), findings, blocking],
+    );
+    await exec(`UPDATE submissions SET state = $3::submission_state, updated_at = now() WHERE district_code = $1 AND id = $2`, [submission.district_code, submission.id, state]);
+    return { runId, findings, blocking, state };
+  });
+}
+
+async function failRun(db: Database, submission: SubmissionFacts, runId: string, error: unknown): Promise<void> {
+  const appError = error instanceof AppError ? error : engineFailure('?', (error as Error).message);
+  await db.scriptTransaction(async (exec) => {
+    await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [submission.district_code, runId]);
+    await exec(
+      `UPDATE qc_runs SET state = 'failed', finished_at = clock_timestamp(),
+              error = jsonb_build_object('code', $3::text, 'message', jsonb_build_object('zh', $4::text, 'en', $5::text))
+        WHERE district_code = $1 AND id = $2`,
+      [submission.district_code, runId, appError.code, appError.zh, appError.en],
+    );
+    // The submission goes back to where it was before the run: imported (its earlier verdicts no longer stand).
+    await exec(`UPDATE submissions SET state = 'imported', updated_at = now() WHERE district_code = $1 AND id = $2 AND state = 'checking'`, [submission.district_code, submission.id]);
+  });
+}

@@ -1,0 +1,170 @@
+// What a quality rule is. Two kinds:
+//   - a row rule is a condition on each record of a layer; the engine evaluates all row rules of a
+//     layer in one scan of its staging partition (a million parcels are read once, not twenty times);
+//   - a set rule runs its own statements over the whole layer (duplicates, overlaps, gaps, …).
+// Either way a rule's SQL produces findings in one shape (FINDING_COLUMNS) and PostGIS does the work.
+import type { ScriptExec } from '../../db/engine.ts';
+import type { LayerKind } from '../ingest/layer-specs.ts';
+
+export type RuleCategory = 'attribute' | 'logic' | 'geometry' | 'topology' | 'area';
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+export const CATEGORIES: readonly RuleCategory[] = ['attribute', 'logic', 'geometry', 'topology', 'area'];
+
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+/** Parameter values a survey may set: numbers, strings, lists of codes. */
+export type ParamValue = number | string | boolean | string[];
+export type RuleParams = Record<string, ParamValue>;
+
+export interface ParamSpec {
+  type: 'number' | 'string' | 'boolean' | 'codes';
+  description: Bilingual;
+  minimum?: number;
+  /** allowed values of a string parameter */
+  values?: readonly string[];
+}
+
+/** The staged layers rules read, by their 三调 code. */
+export type CheckedLayer = 'DLTB' | 'YJJBNTTB';
+
+export interface LayerTable {
+  code: CheckedLayer;
+  kind: LayerKind;
+  table: string;
+  label: string;
+  /** the recorded area column (TBMJ / YJJBNTTBMJ) */
+  areaColumn: string;
+}
+
+export const CHECKED_LAYERS: Record<CheckedLayer, LayerTable> = {
+  DLTB: { code: 'DLTB', kind: 'land_use', table: 'staged_land_use_parcels', label: '地类图斑', areaColumn: 'tbmj' },
+  YJJBNTTB: { code: 'YJJBNTTB', kind: 'basic_farmland', table: 'staged_basic_farmland_parcels', label: '永久基本农田图斑', areaColumn: 'yjjbnttbmj' },
+};
+
+interface RuleBase {
+  /** stable id, e.g. ATTR_DLBM_CODE; findings, settings and reports name rules by it */
+  id: string;
+  category: RuleCategory;
+  severity: Severity;
+  title: Bilingual;
+  description: Bilingual;
+  params: RuleParams;
+  paramSpecs: Record<string, ParamSpec>;
+}
+
+/** SQL pieces of a row rule over the staged row aliased `s` (with `s.geom`, `s.record_no`, …). */
+export interface RowRuleSql {
+  /** boolean: the record breaks the rule */
+  when: string;
+  /** text expressions of the message */
+  zh: string;
+  en: string;
+  /** jsonb expression, or null */
+  details?: string;
+  /** geometry to show (4490); default a point on the record's parcel */
+  geom?: string;
+}
+
+export interface RowRuleContext {
+  layer: LayerTable;
+  params: RuleParams;
+  /** the submission's district (6 digits) */
+  districtCode: string;
+  /** fields the layer's file lacks (upper case): a row rule must not flag every record for them */
+  missingFields: ReadonlySet<string>;
+  /** a jsonb literal {code: name} of a code list (code_lists.list), for `?` and `->>` */
+  codeList(list: string): string;
+  /** SQL condition: the record's geometry is usable (not in this run's faults) */
+  geometryUsable: string;
+}
+
+export interface RowRule extends RuleBase {
+  kind: 'row';
+  layers: readonly CheckedLayer[];
+  /** null when the rule has nothing to check on this layer (e.g. its fields are absent) */
+  sql(context: RowRuleContext): RowRuleSql | null;
+}
+
+export interface SetRuleContext {
+  exec: ScriptExec;
+  params: RuleParams;
+  runId: string;
+  submissionId: string;
+  districtCode: string;
+  layers: readonly LayerTable[];
+  /** scratch tables of this run (see prepare.ts) */
+  scratch: ScratchTables;
+  /** the import report's per-layer facts */
+  imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
+  /**
+   * Runs `select` (producing FINDING_COLUMNS) and stores its rows as this rule's findings.
+   * Returns how many. Throws when the statement came back without its result row: the embedded
+   * engine swallows GEOS exceptions and returns nothing, and that must fail the run, never pass it.
+   */
+  insertFindings(select: string, params?: unknown[]): Promise<number>;
+}
+
+export interface ImportedLayerFacts {
+  records: number;
+  missingFields: string[];
+  missingMandatoryFields: string[];
+}
+
+export interface ScratchTables {
+  /**
+   * import_work.<name>: every record of the checked layers whose geometry is invalid, missing or
+   * was repaired on import: (layer, record_no, bsm, reason, location, issues, original, repaired)
+   */
+  faults: string;
+  /** how many records of each layer are in `faults` */
+  faultCounts: ReadonlyMap<CheckedLayer, number>;
+  /** import_work.<name>: (kind, g) working geometry of a rule (gap pieces) */
+  areas: string;
+}
+
+export interface SetRule extends RuleBase {
+  kind: 'set';
+  layers: readonly CheckedLayer[];
+  run(context: SetRuleContext): Promise<void>;
+}
+
+export type Rule = RowRule | SetRule;
+
+/**
+ * The columns every finding statement selects, in this order:
+ * layer, record_no, bsm, other_bsm, message_zh, message_en, details (jsonb), geom (4490).
+ */
+export const FINDING_COLUMNS = ['layer', 'record_no', 'bsm', 'other_bsm', 'message_zh', 'message_en', 'details', 'geom'] as const;
+
+/** A SQL literal of a parameter value. Values were validated against their ParamSpec first. */
+export function literal(value: ParamValue): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    return `${value}::float8`;
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return value.length ? `ARRAY[${value.map((item) => quote(item)).join(', ')}]::text[]` : `ARRAY[]::text[]`;
+  return quote(value);
+}
+
+function quote(text: string): string {
+  if (text.includes('\0')) throw new Error('NUL in a SQL literal');
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A number parameter (validated) as a JS number. */
+export function numberParam(params: RuleParams, name: string): number {
+  const value = params[name];
+  if (typeof value !== 'number') throw new Error(`parameter ${name} is not a number`);
+  return value;
+}
+
+export function codesParam(params: RuleParams, name: string): string[] {
+  const value = params[name];
+  if (!Array.isArray(value)) throw new Error(`parameter ${name} is not a list of codes`);
+  return value;
+}

@@ -1,0 +1,204 @@
+// Gaps (缝隙) inside the district boundary: land no parcel covers.
+//
+// Unioning a million parcels to find holes would dominate the whole check. Instead the district
+// is screened on a grid of tiles: a tile's area inside the boundary, less the area of the parcels
+// clipped to it, is the area nobody covers there (plus what overlaps or parts outside the district
+// add back, and those tiles are looked at regardless). Tiles whose deficit could hide a gap are
+// split in four and screened again, down to ~250 m; only those leaf tiles are unioned exactly, and
+// a gap that reaches a leaf's edge pulls in the neighbouring leaf, so a gap is never cut short.
+import type { SetRule, SetRuleContext } from '../rule.ts';
+import { CHECKED_LAYERS, literal, numberParam } from '../rule.ts';
+import { usableSources } from './parcels.ts';
+
+/** Edge of the coarsest tiles (degrees, about 2 km) and the number of halvings down to the leaves. */
+const ROOT_TILE_DEG = 0.02;
+const LEVELS = 3;
+
+interface Tile {
+  level: number;
+  i: number;
+  j: number;
+}
+
+const key = (tile: Tile) => `${tile.level}/${tile.i}/${tile.j}`;
+
+export const gaps: SetRule = {
+  kind: 'set',
+  id: 'TOPO_GAP',
+  category: 'topology',
+  severity: 'error',
+  title: { zh: '图斑间缝隙', en: 'Gap between parcels' },
+  description: {
+    zh: '区界线内的土地应全部被地类图斑覆盖；报告每处缝隙的面积、形状与相邻图斑。',
+    en: 'All land inside the district boundary must be covered by land-use parcels; each gap is reported with its area, shape and neighbouring parcels.',
+  },
+  params: { minAreaM2: 0.1, minWidthM: 0.01 },
+  paramSpecs: {
+    minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小缝隙面积（平方米）', en: 'smallest gap reported (m²)' } },
+    minWidthM: { type: 'number', minimum: 0, description: { zh: '报告的最小缝隙平均宽度（米）', en: 'smallest mean width of a gap reported (m)' } },
+  },
+  layers: ['DLTB'],
+  async run(context) {
+    if (!context.layers.some((layer) => layer.code === 'DLTB')) return;
+    const grid = await gridOrigin(context);
+    if (!grid) return;
+    const minArea = numberParam(context.params, 'minAreaM2');
+    let tiles = await rootTiles(context, grid);
+    const suspect = await suspectTiles(context, grid);
+    const leaves: Tile[] = [];
+    for (let level = 0; level <= LEVELS && tiles.length > 0; level++) {
+      const deficits = await tileDeficits(context, grid, tiles);
+      const flagged = tiles.filter((tile, k) => deficits[k]! > minArea / 2 || suspect(tile));
+      if (level === LEVELS) leaves.push(...flagged);
+      else tiles = flagged.flatMap((tile) => children(tile));
+    }
+    if (leaves.length === 0) return;
+    const pieces = await exactGaps(context, grid, leaves);
+    await context.insertFindings(
+      `WITH merged AS (SELECT (ST_Dump(ST_Union(p.g))).geom AS g FROM ${pieces} p),
+            measured AS (SELECT g, ST_Area(g::geography, true) AS area, ST_Perimeter(g::geography, true) AS perimeter FROM merged),
+            kept AS (SELECT * FROM measured WHERE area >= ${literal(minArea)} AND 2 * area / nullif(perimeter, 0) >= ${literal(numberParam(context.params, 'minWidthM'))}),
+            near AS (SELECT k.*, (SELECT array_agg(n.bsm ORDER BY n.record_no) FROM (
+                                    SELECT s.bsm, s.record_no FROM staged_land_use_parcels s
+                                     WHERE s.submission_id = $1 AND s.geom && ST_Expand(k.g, 1e-7) AND ST_DWithin(s.geom, k.g, 1e-7)
+                                     ORDER BY s.record_no LIMIT 20) n) AS neighbours
+                       FROM kept k)
+       SELECT 'DLTB', NULL::int, neighbours[1], neighbours[2],
+              format('缝隙 %s 平方米，未被任何地类图斑覆盖%s', round(area::numeric, 2),
+                     CASE WHEN neighbours IS NOT NULL THEN '（相邻图斑 ' || array_to_string(neighbours[1:5], '、') || '）' ELSE '' END),
+              format('a gap of %s m² covered by no parcel%s', round(area::numeric, 2),
+                     CASE WHEN neighbours IS NOT NULL THEN ' (next to ' || array_to_string(neighbours[1:5], ', ') || ')' ELSE '' END),
+              jsonb_build_object('areaM2', round(area::numeric, 2), 'meanWidthM', round((2 * area / nullif(perimeter, 0))::numeric, 3), 'neighbours', to_jsonb(neighbours)),
+              g
+         FROM near`,
+      [context.submissionId],
+    );
+  },
+};
+
+interface GridOrigin {
+  x0: number;
+  y0: number;
+}
+
+/** The district's bounding box corner: tiles are numbered from it. */
+async function gridOrigin(context: SetRuleContext): Promise<GridOrigin | null> {
+  const [row] = await context.exec(`SELECT ST_XMin(boundary) AS x0, ST_YMin(boundary) AS y0 FROM admin_units WHERE code = $1 AND boundary IS NOT NULL`, [context.districtCode]);
+  return row ? { x0: Number(row.x0), y0: Number(row.y0) } : null;
+}
+
+function size(level: number): number {
+  return ROOT_TILE_DEG / 2 ** level;
+}
+
+/** Tile edges from integer indices, so that neighbouring tiles share bit-identical edges. */
+function envelope(grid: GridOrigin, tile: Tile): [number, number, number, number] {
+  const step = size(tile.level);
+  return [grid.x0 + tile.i * step, grid.y0 + tile.j * step, grid.x0 + (tile.i + 1) * step, grid.y0 + (tile.j + 1) * step];
+}
+
+function children(tile: Tile): Tile[] {
+  const level = tile.level + 1;
+  return [0, 1, 2, 3].map((k) => ({ level, i: 2 * tile.i + (k & 1), j: 2 * tile.j + (k >> 1) }));
+}
+
+function tileArrays(grid: GridOrigin, tiles: readonly Tile[]): [number[], number[], number[], number[]] {
+  const columns: [number[], number[], number[], number[]] = [[], [], [], []];
+  for (const tile of tiles) envelope(grid, tile).forEach((value, k) => columns[k]!.push(value));
+  return columns;
+}
+
+const TILES_CTE = `tiles AS (SELECT (t.n)::int AS n, ST_MakeEnvelope(t.x1, t.y1, t.x2, t.y2, 4490) AS env
+                   FROM unnest($2::float8[], $3::float8[], $4::float8[], $5::float8[]) WITH ORDINALITY AS t(x1, y1, x2, y2, n))`;
+
+async function rootTiles(context: SetRuleContext, grid: GridOrigin): Promise<Tile[]> {
+  const rows = await context.exec(
+    `SELECT i, j FROM admin_units d,
+            generate_series(0, floor((ST_XMax(d.boundary) - $2) / $4)::int) AS i,
+            generate_series(0, floor((ST_YMax(d.boundary) - $3) / $4)::int) AS j
+      WHERE d.code = $1
+        AND ST_Intersects(d.boundary, ST_MakeEnvelope($2 + i * $4, $3 + j * $4, $2 + (i + 1) * $4, $3 + (j + 1) * $4, 4490))`,
+    [context.districtCode, grid.x0, grid.y0, ROOT_TILE_DEG],
+  );
+  return rows.map((row) => ({ level: 0, i: Number(row.i), j: Number(row.j) }));
+}
+
+/**
+ * Overlaps and parts outside the district add area to a tile and could cancel a gap's deficit;
+ * invalid parcels are measured by their repair. Tiles touching any of them are always examined.
+ */
+async function suspectTiles(context: SetRuleContext, grid: GridOrigin): Promise<(tile: Tile) => boolean> {
+  const boxes = (await context.exec(
+    `SELECT ST_XMin(g) AS x1, ST_YMin(g) AS y1, ST_XMax(g) AS x2, ST_YMax(g) AS y2 FROM (
+       SELECT geom AS g FROM qc_findings WHERE run_id = $1 AND rule_id IN ('TOPO_OVERLAP', 'TOPO_OUTSIDE_DISTRICT') AND geom IS NOT NULL
+       UNION ALL SELECT original FROM ${context.scratch.faults} WHERE layer = 'DLTB' AND original IS NOT NULL) b`,
+    [context.runId],
+  )).map((row) => [Number(row.x1), Number(row.y1), Number(row.x2), Number(row.y2)] as const);
+  return (tile) => {
+    if (boxes.length === 0) return false;
+    const [x1, y1, x2, y2] = envelope(grid, tile);
+    return boxes.some(([bx1, by1, bx2, by2]) => bx1 <= x2 && bx2 >= x1 && by1 <= y2 && by2 >= y1);
+  };
+}
+
+/** Per tile: boundary area inside it less the parcels' area inside it, in m² (approximate: screening only). */
+async function tileDeficits(context: SetRuleContext, grid: GridOrigin, tiles: readonly Tile[]): Promise<number[]> {
+  const sources = usableSources(context, CHECKED_LAYERS.DLTB);
+  const covers = sources
+    .map((source) => `SELECT t.n, CASE WHEN s.geom @ t.env THEN ST_Area(s.geom) ELSE ST_Area(ST_ClipByBox2D(s.geom, t.env)) END AS a
+                        FROM tiles t JOIN ${source} s ON s.geom && t.env`)
+    .join(' UNION ALL ');
+  const rows = await context.exec(
+    `WITH ${TILES_CTE},
+          boundary AS (SELECT boundary AS g FROM admin_units WHERE code = $6),
+          target AS (SELECT t.n, ST_Area(ST_ClipByBox2D(b.g, t.env)) AS a, ST_Y(ST_Centroid(t.env)) AS lat FROM tiles t, boundary b),
+          cover AS (SELECT n, sum(a) AS a FROM (${covers}) c GROUP BY n)
+     SELECT target.n, (target.a - coalesce(cover.a, 0)) * (111320 * cos(radians(target.lat))) * 110574 AS deficit
+       FROM target LEFT JOIN cover ON cover.n = target.n ORDER BY target.n`,
+    [context.submissionId, ...tileArrays(grid, tiles), context.districtCode],
+  );
+  if (rows.length !== tiles.length) throw new Error(`gap screening returned ${rows.length} of ${tiles.length} tiles`);
+  return rows.map((row) => Number(row.deficit));
+}
+
+/**
+ * Exact gaps in leaf tiles: the boundary's part in the tile less the union of the parcels'
+ * parts. Pieces touching a tile edge pull in the neighbour across it. Returns a scratch table of pieces.
+ */
+async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile[]): Promise<string> {
+  const table = `${context.scratch.areas}`;
+  const done = new Set<string>();
+  let pending = leaves.filter((tile) => !done.has(key(tile)));
+  const sources = usableSources(context, CHECKED_LAYERS.DLTB);
+  const parts = sources.map((source) => `SELECT ST_Intersection(s.geom, t.env) AS g FROM ${source} s WHERE s.geom && t.env`).join(' UNION ALL ');
+  while (pending.length > 0) {
+    for (const tile of pending) done.add(key(tile));
+    const rows = await context.exec(
+      `WITH ${TILES_CTE},
+            boundary AS (SELECT boundary AS g FROM admin_units WHERE code = $6),
+            pieces AS (
+              SELECT t.n, t.env, (ST_Dump(ST_CollectionExtract(ST_Difference(
+                       ST_Intersection(b.g, t.env),
+                       coalesce((SELECT ST_Union(p.g) FROM (${parts}) p), 'POLYGON EMPTY'::geometry)), 3))).geom AS g
+                FROM tiles t, boundary b),
+            stored AS (INSERT INTO ${table} (kind, g) SELECT 'gap', g FROM pieces WHERE NOT ST_IsEmpty(g) RETURNING g)
+       SELECT t.n, bool_or(ST_XMin(p.g) <= ST_XMin(t.env)) AS w, bool_or(ST_XMax(p.g) >= ST_XMax(t.env)) AS e,
+              bool_or(ST_YMin(p.g) <= ST_YMin(t.env)) AS s, bool_or(ST_YMax(p.g) >= ST_YMax(t.env)) AS n_,
+              (SELECT count(*) FROM stored) AS stored
+         FROM tiles t LEFT JOIN pieces p ON p.n = t.n AND NOT ST_IsEmpty(p.g) GROUP BY t.n`,
+      [context.submissionId, ...tileArrays(grid, pending), context.districtCode],
+    );
+    if (rows.length !== pending.length) throw new Error(`exact gap search returned ${rows.length} of ${pending.length} tiles`);
+    const next: Tile[] = [];
+    for (const row of rows) {
+      const tile = pending[Number(row.n) - 1]!;
+      const around: [boolean, number, number][] = [[row.w === true, -1, 0], [row.e === true, 1, 0], [row.s === true, 0, -1], [row.n_ === true, 0, 1]];
+      for (const [touches, di, dj] of around) {
+        const neighbour = { level: tile.level, i: tile.i + di, j: tile.j + dj };
+        if (touches && !done.has(key(neighbour)) && !next.some((t) => key(t) === key(neighbour))) next.push(neighbour);
+      }
+    }
+    pending = next;
+  }
+  return `(SELECT g FROM ${table} WHERE kind = 'gap')`;
+}

@@ -1,0 +1,15 @@
+// The rule set, in the order a run applies it. Order matters in one place: TOPO_GAP reads the
+// overlaps and parts outside the district that the rules before it found.
+import type { Rule } from '../rule.ts';
+import { areaRules } from './area.ts';
+import { attributeRules } from './attributes.ts';
+import { gaps } from './gaps.ts';
+import { geometryRules } from './geometry.ts';
+import { logicRules } from './logic.ts';
+import { topologyRules } from './topology.ts';
+
+export const RULES: readonly Rule[] = [...attributeRules, ...logicRules, ...geometryRules, ...topologyRules, gaps, ...areaRules];
+
+export function findRule(id: string): Rule | undefined {
+  return RULES.find((rule) => rule.id === id);
+}

@@ -1,0 +1,43 @@
+// Where set rules read parcels from. Overlay functions (ST_Intersection, ST_Union, ST_Difference,
+// ST_Relate) must never see an invalid geometry: a server raises a TopologyException, and the
+// embedded engine silently ends the statement. So a layer is read as two sources: its valid
+// records straight from the staging partition (its spatial index intact), and the records of this
+// run's faults table in their repaired form (ST_MakeValid, polygons only).
+import type { LayerTable, SetRuleContext } from '../rule.ts';
+import { text } from './sql.ts';
+
+/**
+ * FROM-sources (each a parenthesised subquery to alias) of the layer's usable parcels with the
+ * given columns (geom always included). The first is the valid records, the second (only when the
+ * layer has faults) the repaired ones.
+ */
+export function usableSources(context: SetRuleContext, layer: LayerTable, columns: readonly string[] = []): string[] {
+  const list = ['record_no', 'bsm', ...columns].map((column) => `t.${column}`).join(', ');
+  const faults = context.scratch.faults;
+  const faulty = context.scratch.faultCounts.get(layer.code) ?? 0;
+  const valid = `(SELECT ${list}, t.geom FROM ${layer.table} t
+      WHERE t.submission_id = $1 AND t.geom IS NOT NULL
+      ${faulty ? `AND t.record_no NOT IN (SELECT record_no FROM ${faults} WHERE layer = ${text(layer.code)})` : ''})`;
+  if (!faulty) return [valid];
+  const repaired = `(SELECT ${list}, f.repaired AS geom FROM ${layer.table} t
+      JOIN ${faults} f ON f.layer = ${text(layer.code)} AND f.record_no = t.record_no
+      WHERE t.submission_id = $1 AND f.repaired IS NOT NULL AND NOT ST_IsEmpty(f.repaired))`;
+  return [valid, repaired];
+}
+
+/** A layer's geometry column as rules should read it from its staging table aliased `alias`: repaired where faulty. */
+export function usableGeometry(context: SetRuleContext, layer: LayerTable, alias: string): { join: string; geom: string; usable: string } {
+  const faulty = context.scratch.faultCounts.get(layer.code) ?? 0;
+  if (!faulty) return { join: '', geom: `${alias}.geom`, usable: `${alias}.geom IS NOT NULL` };
+  const fault = `${alias}_fault`;
+  return {
+    join: `LEFT JOIN ${context.scratch.faults} ${fault} ON ${fault}.layer = ${text(layer.code)} AND ${fault}.record_no = ${alias}.record_no`,
+    geom: `coalesce(${fault}.repaired, ${alias}.geom)`,
+    usable: `${alias}.geom IS NOT NULL AND (${fault}.record_no IS NULL OR (${fault}.repaired IS NOT NULL AND NOT ST_IsEmpty(${fault}.repaired)))`,
+  };
+}
+
+/** Metres → degrees of latitude (CGCS2000), for tolerances applied in EPSG:4490. */
+export function metresToDegrees(metres: number): number {
+  return metres / 110_574;
+}
