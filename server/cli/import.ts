@@ -12,10 +12,12 @@ import type { ImportProgress } from '../modules/ingest/importer.ts';
 import { ImportQueue } from '../modules/ingest/jobs.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
 import { seedDemo } from '../seed/demo.ts';
+import { checksAfterImport } from '../modules/quality/service.ts';
 
 const USAGE = `usage: npm run import -- <package.zip|.gpkg|.geojson> --survey <uuid | kind:year, e.g. national:2019> --district <6-digit code>
-                      [--encoding gbk|utf-8|…] [--epsg 4528] [--json] [--progress-lines]
---progress-lines prints every progress event as one JSON line on stderr (for scripts) instead of a bar`;
+                      [--encoding gbk|utf-8|…] [--epsg 4528] [--json] [--progress-lines] [--no-check]
+--progress-lines prints every progress event as one JSON line on stderr (for scripts) instead of a bar
+--no-check leaves the quality checks (质检) for later (npm run check -- <submission id>)`;
 
 const { values, positionals } = parseCommandLine(
   {
@@ -27,6 +29,7 @@ const { values, positionals } = parseCommandLine(
       epsg: { type: 'string' },
       json: { type: 'boolean', default: false },
       'progress-lines': { type: 'boolean', default: false },
+      'no-check': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   },
@@ -54,6 +57,8 @@ try {
   const surveyId = await resolveSurvey(values.survey!);
   const quietLog = { info: () => undefined, warn: (o: unknown) => console.error(o), error: (o: unknown) => console.error(o) };
   const queue = new ImportQueue(db, config.ingest, quietLog);
+  // As the platform does: every imported package is checked (质检) at once, unless --no-check.
+  if (!values['no-check']) queue.setAfterImport(checksAfterImport(db));
   const interactive = process.stderr.isTTY;
   let lastLine = 0;
   let lastStage = '';

@@ -30,10 +30,10 @@ export const overlaps: SetRule = {
                        WHERE ST_Relate(a.geom, b.geom, '2********')
                          ${repaired ? `AND b.record_no NOT IN (SELECT record_no FROM ${context.scratch.faults} WHERE layer = ${text(layer.code)})` : ''}`];
       if (repaired) {
-        pairs.push(`SELECT a.record_no, a.bsm, b.record_no, b.bsm, a.geom, b.geom
+        pairs.push(`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
                       FROM ${repaired} a JOIN ${valid} b ON b.geom && a.geom
                      WHERE ST_Relate(a.geom, b.geom, '2********')`);
-        pairs.push(`SELECT a.record_no, a.bsm, b.record_no, b.bsm, a.geom, b.geom
+        pairs.push(`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
                       FROM ${repaired} a JOIN ${repaired} b ON b.geom && a.geom AND a.record_no < b.record_no
                      WHERE ST_Relate(a.geom, b.geom, '2********')`);
       }
@@ -84,17 +84,28 @@ export const outsideDistrict: SetRule = {
       for (const source of usableSources(context, layer)) {
         await context.insertFindings(
           `WITH crossing AS (SELECT DISTINCT s.record_no FROM ${source} s JOIN qc_district_line l ON l.g && s.geom AND ST_Intersects(l.g, s.geom)),
-                parts AS (
-                  SELECT s.record_no, s.bsm, s.geom, s.geom AS part FROM ${source} s
+                whole_outside AS (
+                  SELECT s.record_no, s.bsm, s.geom FROM ${source} s
                    WHERE s.record_no NOT IN (SELECT record_no FROM crossing)
-                     AND NOT EXISTS (SELECT 1 FROM qc_district_area d WHERE d.g && ${vertex('s')} AND ST_Intersects(d.g, ${vertex('s')}))
+                     AND NOT EXISTS (SELECT 1 FROM qc_district_area d WHERE d.g && ${vertex('s')} AND ST_Intersects(d.g, ${vertex('s')}))),
+                -- A crossing parcel's area outside is its area less its parts in each piece (the
+                -- pieces tile the district without overlap): no union of pieces, so no overlay of
+                -- nearly coincident edges, which GEOS may refuse.
+                inside AS (
+                  SELECT s.record_no, sum(ST_Area(ST_Intersection(s.geom, d.g)::geography, true)) AS area
+                    FROM ${source} s JOIN qc_district_area d ON d.g && s.geom
+                   WHERE s.record_no IN (SELECT record_no FROM crossing) GROUP BY s.record_no),
+                measured AS (
+                  SELECT w.record_no, w.bsm, w.geom, w.geom AS part, ST_Area(w.geom::geography, true) AS area,
+                         ST_Perimeter(w.geom::geography, true) AS perimeter, ST_Area(w.geom::geography, true) AS whole
+                    FROM whole_outside w
                   UNION ALL
-                  SELECT s.record_no, s.bsm, s.geom,
-                         ST_CollectionExtract(ST_Difference(s.geom, coalesce((SELECT ST_Union(d.g) FROM qc_district_area d WHERE d.g && s.geom), 'POLYGON EMPTY'::geometry)), 3)
-                    FROM ${source} s WHERE s.record_no IN (SELECT record_no FROM crossing)),
-                measured AS (SELECT p.*, ST_Area(p.part::geography, true) AS area, ST_Perimeter(p.part::geography, true) AS perimeter,
-                                    ST_Area(p.geom::geography, true) AS whole
-                               FROM parts p WHERE NOT ST_IsEmpty(p.part)),
+                  SELECT c.record_no, c.bsm, c.geom, c.part, ST_Area(c.part::geography, true), ST_Perimeter(c.part::geography, true), c.whole
+                    FROM (SELECT s.record_no, s.bsm, s.geom, ST_Area(s.geom::geography, true) AS whole,
+                                 ST_CollectionExtract(ST_Difference(s.geom, (SELECT ST_Union(d.g) FROM qc_district_area d WHERE d.g && s.geom)), 3) AS part
+                            FROM ${source} s JOIN inside i ON i.record_no = s.record_no
+                           WHERE ST_Area(s.geom::geography, true) - i.area >= ${literal(numberParam(context.params, 'minAreaM2'))}) c
+                   WHERE NOT ST_IsEmpty(c.part)),
                 kept AS (SELECT m.*, (SELECT u.code || ' ' || u.name FROM admin_units u
                                        WHERE u.level = 'district' AND u.code <> $2 AND ST_Intersects(u.boundary, ST_PointOnSurface(m.part)) LIMIT 1) AS other
                            FROM measured m
