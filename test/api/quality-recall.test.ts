@@ -56,12 +56,7 @@ function matches(entry: DefectEntry, finding: Finding): boolean {
   }
 }
 
-// The embedded engine is not in this list yet: its GEOS build ends TOPO_OUTSIDE_DISTRICT's statement
-// on these packages (the run then fails safely, QC_ENGINE_FAILED, with nothing stored). Until the
-// rule avoids the failing overlay there, recall is proven on the server engine only.
-const RECALL_ENGINES = ENGINES.filter((engine) => engine === 'server');
-
-describe.each(RECALL_ENGINES)('quality checks of generated packages on the %s engine', (engine) => {
+describe.each(ENGINES)('quality checks of generated packages on the %s engine', (engine) => {
   let test: TestApp;
   let client: TestClient;
   let surveyId: string;

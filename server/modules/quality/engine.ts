@@ -208,6 +208,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
   const applicable = run.rules.filter((item) => (item.rule as RowRule).layers.includes(run.layer.code));
   if (applicable.length === 0) return new Map();
   return db.scriptTransaction(async (exec) => {
+    await tuneSession(exec);
     const codeLists = await loadCodeLists(exec);
     const faulty = (run.scratch.faultCounts.get(run.layer.code) ?? 0) > 0;
     const missing = new Set((run.facts?.missingFields ?? []).map((field) => field.toUpperCase()));
@@ -240,6 +241,15 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
   });
 }
 
+/**
+ * PostGIS functions are costed high, so nearly every rule statement crosses the JIT threshold, and
+ * compiling the long expression lists of a rule statement takes longer than running it on a few
+ * thousand parcels. The checks run without JIT (for this transaction only).
+ */
+async function tuneSession(exec: ScriptExec): Promise<void> {
+  await exec(`SELECT set_config('jit', 'off', true)`);
+}
+
 async function loadCodeLists(exec: ScriptExec): Promise<Map<string, Map<string, string>>> {
   const rows = await exec(`SELECT list, code, name FROM code_lists ORDER BY list, sort_order`);
   const lists = new Map<string, Map<string, string>>();
@@ -266,6 +276,7 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
   const layers = run.layers.filter((code) => rule.layers.includes(code)).map((code) => CHECKED_LAYERS[code]);
   if (layers.length === 0) return 0;
   return db.scriptTransaction(async (exec) => {
+    await tuneSession(exec);
     let found = 0;
     const context: SetRuleContext = {
       exec,

@@ -9,6 +9,7 @@
 import type { SetRule, SetRuleContext } from '../rule.ts';
 import { CHECKED_LAYERS, literal, numberParam } from '../rule.ts';
 import { usableSources } from './parcels.ts';
+import { GRID } from './sql.ts';
 
 /** Edge of the coarsest tiles (degrees, about 2 km) and the number of halvings down to the leaves. */
 const ROOT_TILE_DEG = 0.02;
@@ -55,7 +56,7 @@ export const gaps: SetRule = {
     if (leaves.length === 0) return;
     const pieces = await exactGaps(context, grid, leaves);
     await context.insertFindings(
-      `WITH merged AS (SELECT (ST_Dump(ST_Union(p.g))).geom AS g FROM ${pieces} p),
+      `WITH merged AS (SELECT (ST_Dump(ST_Union(p.g, ${GRID}))).geom AS g FROM ${pieces} p),
             measured AS (SELECT g, ST_Area(g::geography, true) AS area, ST_Perimeter(g::geography, true) AS perimeter FROM merged),
             kept AS (SELECT * FROM measured WHERE area >= ${literal(minArea)} AND 2 * area / nullif(perimeter, 0) >= ${literal(numberParam(context.params, 'minWidthM'))}),
             near AS (SELECT k.*, (SELECT array_agg(n.bsm ORDER BY n.record_no) FROM (
@@ -170,7 +171,7 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
   const done = new Set<string>();
   let pending = leaves.filter((tile) => !done.has(key(tile)));
   const sources = usableSources(context, CHECKED_LAYERS.DLTB);
-  const parts = sources.map((source) => `SELECT ST_Intersection(s.geom, t.env) AS g FROM ${source} s WHERE s.geom && t.env`).join(' UNION ALL ');
+  const parts = sources.map((source) => `SELECT ST_Intersection(s.geom, t.env, ${GRID}) AS g FROM ${source} s WHERE s.geom && t.env`).join(' UNION ALL ');
   while (pending.length > 0) {
     for (const tile of pending) done.add(key(tile));
     const rows = await context.exec(
@@ -178,8 +179,8 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
             boundary AS (SELECT boundary AS g FROM admin_units WHERE code = $6),
             pieces AS (
               SELECT t.n, t.env, (ST_Dump(ST_CollectionExtract(ST_Difference(
-                       ST_Intersection(b.g, t.env),
-                       coalesce((SELECT ST_Union(p.g) FROM (${parts}) p), 'POLYGON EMPTY'::geometry)), 3))).geom AS g
+                       ST_Intersection(b.g, t.env, ${GRID}),
+                       coalesce((SELECT ST_Union(p.g, ${GRID}) FROM (${parts}) p), 'POLYGON EMPTY'::geometry), ${GRID}), 3))).geom AS g
                 FROM tiles t, boundary b),
             stored AS (INSERT INTO ${table} (kind, g) SELECT 'gap', g FROM pieces WHERE NOT ST_IsEmpty(g) RETURNING g)
        SELECT t.n, bool_or(ST_XMin(p.g) <= ST_XMin(t.env)) AS w, bool_or(ST_XMax(p.g) >= ST_XMax(t.env)) AS e,

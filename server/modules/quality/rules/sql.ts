@@ -21,6 +21,14 @@ export function hasField(context: RowRuleContext, column: string): boolean {
   return layerFields(context.layer.code).some((field) => field.column === column) && !context.missingFields.has(column.toUpperCase());
 }
 
+/**
+ * Overlays (ST_Intersection, ST_Difference, ST_Union) run snap-rounded to this grid (degrees,
+ * about 0.1 mm): fixed-precision overlay cannot fail, where floating overlay of the nearly
+ * coincident edges survey data is full of can (the embedded engine's GEOS refused a parcel cut by
+ * its district's outline). It moves nothing by more than the grid.
+ */
+export const GRID = '1e-9';
+
 /** The 一级类 (two leading digits) of DLBM. */
 export const GROUP = `left(s.dlbm, 2)`;
 

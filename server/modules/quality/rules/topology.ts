@@ -2,7 +2,7 @@
 // farmland off cultivated land, slivers below the minimum mapping area. Gaps are in gaps.ts.
 import { CHECKED_LAYERS, literal, numberParam, codesParam, type CheckedLayer, type RowRule, type SetRule } from '../rule.ts';
 import { usableGeometry, usableSources } from './parcels.ts';
-import { GROUP, hasField, text } from './sql.ts';
+import { GRID, GROUP, hasField, text } from './sql.ts';
 
 const BOTH: readonly CheckedLayer[] = ['DLTB', 'YJJBNTTB'];
 
@@ -40,7 +40,7 @@ export const overlaps: SetRule = {
       for (const source of pairs) {
         await context.insertFindings(
           `WITH pairs AS (${source}),
-                shaped AS (SELECT *, ST_CollectionExtract(ST_Intersection(ga, gb), 3) AS ix FROM pairs),
+                shaped AS (SELECT *, ST_CollectionExtract(ST_Intersection(ga, gb, ${GRID}), 3) AS ix FROM pairs),
                 measured AS (SELECT *, ST_Area(ix::geography, true) AS area FROM shaped)
            SELECT $2::text, ra, ba, bb,
                   format('与图斑 %s（第 %s 条）重叠 %s 平方米', coalesce(bb, '无标识码'), rb, round(area::numeric, 2)),
@@ -92,7 +92,7 @@ export const outsideDistrict: SetRule = {
                 -- pieces tile the district without overlap): no union of pieces, so no overlay of
                 -- nearly coincident edges, which GEOS may refuse.
                 inside AS (
-                  SELECT s.record_no, sum(ST_Area(ST_Intersection(s.geom, d.g)::geography, true)) AS area
+                  SELECT s.record_no, sum(ST_Area(ST_CollectionExtract(ST_Intersection(s.geom, d.g, ${GRID}), 3)::geography, true)) AS area
                     FROM ${source} s JOIN qc_district_area d ON d.g && s.geom
                    WHERE s.record_no IN (SELECT record_no FROM crossing) GROUP BY s.record_no),
                 measured AS (
@@ -102,7 +102,7 @@ export const outsideDistrict: SetRule = {
                   UNION ALL
                   SELECT c.record_no, c.bsm, c.geom, c.part, ST_Area(c.part::geography, true), ST_Perimeter(c.part::geography, true), c.whole
                     FROM (SELECT s.record_no, s.bsm, s.geom, ST_Area(s.geom::geography, true) AS whole,
-                                 ST_CollectionExtract(ST_Difference(s.geom, (SELECT ST_Union(d.g) FROM qc_district_area d WHERE d.g && s.geom)), 3) AS part
+                                 ST_CollectionExtract(ST_Difference(s.geom, (SELECT ST_Union(d.g, ${GRID}) FROM qc_district_area d WHERE d.g && s.geom), ${GRID}), 3) AS part
                             FROM ${source} s JOIN inside i ON i.record_no = s.record_no
                            WHERE ST_Area(s.geom::geography, true) - i.area >= ${literal(numberParam(context.params, 'minAreaM2'))}) c
                    WHERE NOT ST_IsEmpty(c.part)),
@@ -153,12 +153,12 @@ export const farmlandOnCultivated: SetRule = {
          covered AS (
            SELECT o.*, c.cultivated, c.classes FROM open o
            CROSS JOIN LATERAL (
-             SELECT ST_Union(${d.geom}) FILTER (WHERE left(d.dlbm, 2) = '01') AS cultivated,
+             SELECT ST_Union(${d.geom}, ${GRID}) FILTER (WHERE left(d.dlbm, 2) = '01') AS cultivated,
                     array_agg(DISTINCT d.dlbm) FILTER (WHERE left(d.dlbm, 2) IS DISTINCT FROM '01') AS classes
                FROM ${landUse.table} d ${d.join}
               WHERE d.submission_id = $1 AND d.geom && o.geom AND ${d.usable} AND ST_Intersects(${d.geom}, o.geom)) c),
          uncovered AS (
-           SELECT c.*, CASE WHEN c.cultivated IS NULL THEN c.geom ELSE ST_CollectionExtract(ST_Difference(c.geom, c.cultivated), 3) END AS part FROM covered c),
+           SELECT c.*, CASE WHEN c.cultivated IS NULL THEN c.geom ELSE ST_CollectionExtract(ST_Difference(c.geom, c.cultivated, ${GRID}), 3) END AS part FROM covered c),
          measured AS (SELECT u.*, ST_Area(u.part::geography, true) AS area FROM uncovered u WHERE NOT ST_IsEmpty(u.part))
          SELECT 'YJJBNTTB', record_no, bsm, NULL::text,
                 format('永久基本农田图斑有 %s 平方米不在耕地图斑上%s', round(area::numeric, 2),
