@@ -39,6 +39,9 @@ export interface RunOptions {
   onProgress?: (progress: CheckProgress) => void;
 }
 
+/** QC_TRACE=1 prints each finding statement's time on stderr; QC_TRACE=sql its SQL too (benchmarking). */
+const TRACE = process.env.QC_TRACE;
+
 const FINDING_INSERT_COLUMNS = 'district_code, run_id, finding_no, rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom';
 
 export function engineFailure(ruleId: string, reason: string): AppError {
@@ -161,6 +164,7 @@ async function storeFindings(
 ): Promise<Map<string, number>> {
   const head = fixed ? `${text(fixed.ruleId)}::text, ${text(fixed.severity)}::qc_severity, f.*` : `f.*`;
   await exec(`DROP TABLE IF EXISTS qc_found`);
+  const started = Date.now();
   await exec(
     `CREATE TEMP TABLE qc_found (rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom, sentinel) AS
        SELECT ${head}, false FROM (${select}) f
@@ -180,6 +184,7 @@ async function storeFindings(
     [run.districtCode, run.runId, run.counter.next],
   );
   await exec(`DROP TABLE qc_found`);
+  if (TRACE) process.stderr.write(`[qc] ${run.ruleId}: ${((Date.now() - started) / 1000).toFixed(2)} s\n${TRACE === 'sql' ? `${select}\n` : ''}`);
   if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw engineFailure(run.ruleId, 'the statement ended early (a geometry operation failed)');
   run.counter.next += Number(rows[0]!.total);
   return new Map(Object.entries(rows[0]!.per_rule as Record<string, number>).map(([id, n]) => [id, Number(n)]));

@@ -39,7 +39,7 @@ export const overlaps: SetRule = {
       }
       for (const source of pairs) {
         await context.insertFindings(
-          `WITH pairs AS (${source}),
+          `WITH pairs AS MATERIALIZED (${source}),
                 shaped AS (SELECT *, ST_CollectionExtract(ST_Intersection(ga, gb, ${GRID}), 3) AS ix FROM pairs),
                 measured AS (SELECT *, ST_Area(ix::geography, true) AS area FROM shaped)
            SELECT $2::text, ra, ba, bb,
@@ -83,28 +83,31 @@ export const outsideDistrict: SetRule = {
     for (const layer of context.layers) {
       for (const source of usableSources(context, layer)) {
         await context.insertFindings(
-          `WITH crossing AS (SELECT DISTINCT s.record_no FROM ${source} s JOIN qc_district_line l ON l.g && s.geom AND ST_Intersects(l.g, s.geom)),
-                whole_outside AS (
+          // MATERIALIZED keeps each step where it is written: left to itself the planner pushes
+          // the overlays of the last steps down into scans of every parcel.
+          `WITH crossing AS MATERIALIZED (
+                  SELECT DISTINCT s.record_no FROM ${source} s JOIN qc_district_line l ON l.g && s.geom AND ST_Intersects(l.g, s.geom)),
+                whole_outside AS MATERIALIZED (
                   SELECT s.record_no, s.bsm, s.geom FROM ${source} s
                    WHERE s.record_no NOT IN (SELECT record_no FROM crossing)
                      AND NOT EXISTS (SELECT 1 FROM qc_district_area d WHERE d.g && ${vertex('s')} AND ST_Intersects(d.g, ${vertex('s')}))),
                 -- A crossing parcel's area outside is its area less its parts in each piece (the
-                -- pieces tile the district without overlap): no union of pieces, so no overlay of
-                -- nearly coincident edges, which GEOS may refuse.
-                inside AS (
-                  SELECT s.record_no, sum(ST_Area(ST_CollectionExtract(ST_Intersection(s.geom, d.g, ${GRID}), 3)::geography, true)) AS area
+                -- pieces tile the district without overlap), so only parcels really outside are cut.
+                inside AS MATERIALIZED (
+                  SELECT s.record_no, s.bsm, s.geom, sum(ST_Area(ST_CollectionExtract(ST_Intersection(s.geom, d.g, ${GRID}), 3)::geography, true)) AS area
                     FROM ${source} s JOIN qc_district_area d ON d.g && s.geom
-                   WHERE s.record_no IN (SELECT record_no FROM crossing) GROUP BY s.record_no),
-                measured AS (
+                   WHERE s.record_no IN (SELECT record_no FROM crossing) GROUP BY s.record_no, s.bsm, s.geom),
+                beyond AS MATERIALIZED (
+                  SELECT i.record_no, i.bsm, i.geom, ST_Area(i.geom::geography, true) AS whole FROM inside i
+                   WHERE ST_Area(i.geom::geography, true) - i.area >= ${literal(numberParam(context.params, 'minAreaM2'))}),
+                measured AS MATERIALIZED (
                   SELECT w.record_no, w.bsm, w.geom, w.geom AS part, ST_Area(w.geom::geography, true) AS area,
                          ST_Perimeter(w.geom::geography, true) AS perimeter, ST_Area(w.geom::geography, true) AS whole
                     FROM whole_outside w
                   UNION ALL
                   SELECT c.record_no, c.bsm, c.geom, c.part, ST_Area(c.part::geography, true), ST_Perimeter(c.part::geography, true), c.whole
-                    FROM (SELECT s.record_no, s.bsm, s.geom, ST_Area(s.geom::geography, true) AS whole,
-                                 ST_CollectionExtract(ST_Difference(s.geom, (SELECT ST_Union(d.g, ${GRID}) FROM qc_district_area d WHERE d.g && s.geom), ${GRID}), 3) AS part
-                            FROM ${source} s JOIN inside i ON i.record_no = s.record_no
-                           WHERE ST_Area(s.geom::geography, true) - i.area >= ${literal(numberParam(context.params, 'minAreaM2'))}) c
+                    FROM (SELECT b.*, ST_CollectionExtract(ST_Difference(b.geom, (SELECT ST_Union(d.g, ${GRID}) FROM qc_district_area d WHERE d.g && b.geom), ${GRID}), 3) AS part
+                            FROM beyond b) c
                    WHERE NOT ST_IsEmpty(c.part)),
                 kept AS (SELECT m.*, (SELECT u.code || ' ' || u.name FROM admin_units u
                                        WHERE u.level = 'district' AND u.code <> $2 AND ST_Intersects(u.boundary, ST_PointOnSurface(m.part)) LIMIT 1) AS other
@@ -147,10 +150,10 @@ export const farmlandOnCultivated: SetRule = {
       // Most farmland parcels are drawn from a 耕地 parcel with the very same geometry: an exact
       // match over the index settles those without an overlay.
       await context.insertFindings(
-        `WITH open AS (
+        `WITH open AS MATERIALIZED (
            SELECT f.* FROM ${source} f
             WHERE NOT EXISTS (SELECT 1 FROM ${landUse.table} e WHERE e.submission_id = $1 AND e.geom && f.geom AND e.geom = f.geom AND left(e.dlbm, 2) = '01')),
-         covered AS (
+         covered AS MATERIALIZED (
            SELECT o.*, c.cultivated, c.classes FROM open o
            CROSS JOIN LATERAL (
              SELECT ST_Union(${d.geom}, ${GRID}) FILTER (WHERE left(d.dlbm, 2) = '01') AS cultivated,
