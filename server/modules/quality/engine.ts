@@ -5,7 +5,7 @@
 import type { Database, ScriptExec } from '../../db/engine.ts';
 import { AppError } from '../../errors.ts';
 import type { ImportReport } from '../ingest/importer.ts';
-import { CHECKED_LAYERS, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
+import { CHECKED_LAYERS, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
 import { pointOf, text } from './rules/sql.ts';
 import { effectiveRules, type EffectiveRule } from './settings.ts';
 import { createScratch, dropScratch } from './scratch.ts';
@@ -37,6 +37,10 @@ export interface RunOutcome {
 export interface RunOptions {
   startedBy: string | null;
   onProgress?: (progress: CheckProgress) => void;
+  /** run only these rules (the fixture tests, a CLI user chasing one rule) */
+  only?: readonly string[];
+  /** parameter overrides on top of the survey's settings, by rule id */
+  overrides?: Record<string, RuleParams>;
 }
 
 /** QC_TRACE=1 prints each finding statement's time on stderr; QC_TRACE=sql its SQL too (benchmarking). */
@@ -58,7 +62,9 @@ interface SubmissionFacts {
 
 export async function runChecks(db: Database, submissionId: string, options: RunOptions): Promise<RunOutcome> {
   const submission = await loadSubmission(db, submissionId);
-  const rules = (await effectiveRules(db.kysely, submission.survey_id)).filter((item) => item.enabled);
+  const rules = (await effectiveRules(db.kysely, submission.survey_id))
+    .filter((item) => (options.only ? options.only.includes(item.rule.id) : item.enabled))
+    .map((item) => (options.overrides?.[item.rule.id] ? { ...item, params: { ...item.params, ...options.overrides[item.rule.id] } } : item));
   const runId = await startRun(db, submission, rules, options.startedBy);
   const layers = presentLayers(submission.report);
   let scratch: ScratchTables | null = null;
@@ -218,6 +224,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
     const faulty = (run.scratch.faultCounts.get(run.layer.code) ?? 0) > 0;
     const missing = new Set((run.facts?.missingFields ?? []).map((field) => field.toUpperCase()));
     const branches: string[] = [];
+    const conditions: string[] = [];
     for (const item of applicable) {
       const piece = (item.rule as RowRule).sql({
         layer: run.layer,
@@ -229,19 +236,26 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
           if (!codes) throw engineFailure(item.rule.id, `no code list ${list}`);
           return `${text(JSON.stringify(Object.fromEntries(codes)))}::jsonb`;
         },
-        geometryUsable: faulty ? `(s.geom IS NOT NULL AND fault.record_no IS NULL)` : `(s.geom IS NOT NULL)`,
+        geometryUsable: `s.qc_usable`,
       });
       if (!piece) continue;
+      conditions.push(`(${piece.when})`);
       branches.push(`SELECT ${text(item.rule.id)}::text AS rule_id, ${text(item.severity)}::qc_severity AS severity, ${text(run.layer.code)}::text AS layer,
                             s.record_no, s.bsm::text, NULL::text AS other_bsm, (${piece.zh})::text, (${piece.en})::text,
                             (${piece.details ?? 'NULL'})::jsonb, (${piece.geom ?? pointOf('s')})::geometry
                       WHERE ${piece.when}`);
     }
     if (branches.length === 0) return new Map();
-    const select = `SELECT v.* FROM ${run.layer.table} s
-        ${faulty ? `LEFT JOIN ${run.scratch.faults} fault ON fault.layer = ${text(run.layer.code)} AND fault.record_no = s.record_no` : ''}
-        CROSS JOIN LATERAL (${branches.join(' UNION ALL ')}) v
-       WHERE s.submission_id = $1`;
+    // The scan keeps only records that break some rule (all conditions OR-ed, evaluated in the
+    // scan itself); the per-rule branches, with their messages, run for those alone.
+    const usable = faulty ? `(s.geom IS NOT NULL AND fault.record_no IS NULL)` : `(s.geom IS NOT NULL)`;
+    const select = `SELECT v.* FROM (
+          SELECT * FROM (
+            SELECT s.*, ${usable} AS qc_usable FROM ${run.layer.table} s
+            ${faulty ? `LEFT JOIN ${run.scratch.faults} fault ON fault.layer = ${text(run.layer.code)} AND fault.record_no = s.record_no` : ''}
+            WHERE s.submission_id = $1) s
+          WHERE ${conditions.join(' OR ')} OFFSET 0) s
+        CROSS JOIN LATERAL (${branches.join(' UNION ALL ')}) v`;
     return storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: `row rules of ${run.layer.code}` }, select, [run.submission.id], null);
   });
 }

@@ -78,7 +78,7 @@ export interface RowRuleContext {
   missingFields: ReadonlySet<string>;
   /** a jsonb literal {code: name} of a code list (code_lists.list), for `?` and `->>` */
   codeList(list: string): string;
-  /** SQL condition: the record's geometry is usable (not in this run's faults) */
+  /** SQL boolean: the record's geometry is usable (present, and not in this run's faults) */
   geometryUsable: string;
 }
 

@@ -30,11 +30,16 @@ export const gaps: SetRule = {
   severity: 'error',
   title: { zh: '图斑间缝隙', en: 'Gap between parcels' },
   description: {
-    zh: '区界线内的土地应全部被地类图斑覆盖；报告每处缝隙的面积、形状与相邻图斑。',
+    zh: '区界线内（或成果包行政区范围内）的土地应全部被地类图斑覆盖；报告每处缝隙的面积、形状与相邻图斑。',
     en: 'All land inside the district boundary must be covered by land-use parcels; each gap is reported with its area, shape and neighbouring parcels.',
   },
-  params: { minAreaM2: 0.1, minWidthM: 0.01 },
+  params: { minAreaM2: 0.1, minWidthM: 0.01, extent: 'district' },
   paramSpecs: {
+    extent: {
+      type: 'string',
+      values: ['district', 'xzq'],
+      description: { zh: '须覆盖的范围：district 全区；xzq 成果包自带的行政区范围（局部成果）', en: "area to be covered: district, or xzq, the package's own 行政区 polygon (partial packages)" },
+    },
     minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小缝隙面积（平方米）', en: 'smallest gap reported (m²)' } },
     minWidthM: { type: 'number', minimum: 0, description: { zh: '报告的最小缝隙平均宽度（米）', en: 'smallest mean width of a gap reported (m)' } },
   },
@@ -84,7 +89,19 @@ interface GridOrigin {
 
 /** The district's bounding box corner: tiles are numbered from it. */
 async function gridOrigin(context: SetRuleContext): Promise<GridOrigin | null> {
-  const [row] = await context.exec(`SELECT ST_XMin(boundary) AS x0, ST_YMin(boundary) AS y0 FROM admin_units WHERE code = $1 AND boundary IS NOT NULL`, [context.districtCode]);
+  // The area that must be covered: the district, or (extent 'xzq', for a package that covers part
+  // of it) the package's own 行政区 polygon within the district.
+  await context.exec(`DROP TABLE IF EXISTS qc_gap_extent`);
+  await context.exec(
+    context.params.extent === 'xzq'
+      ? `CREATE TEMP TABLE qc_gap_extent ON COMMIT DROP AS
+           SELECT ST_Multi(ST_CollectionExtract(ST_Intersection(d.boundary, x.g, ${GRID}), 3)) AS g
+             FROM admin_units d, (SELECT ST_Union(geom, ${GRID}) AS g FROM staged_district_boundaries WHERE submission_id = $2 AND geom IS NOT NULL AND ST_IsValid(geom)) x
+            WHERE d.code = $1 AND x.g IS NOT NULL`
+      : `CREATE TEMP TABLE qc_gap_extent ON COMMIT DROP AS SELECT boundary AS g FROM admin_units WHERE code = $1 AND boundary IS NOT NULL`,
+    context.params.extent === 'xzq' ? [context.districtCode, context.submissionId] : [context.districtCode],
+  );
+  const [row] = await context.exec(`SELECT ST_XMin(g) AS x0, ST_YMin(g) AS y0 FROM qc_gap_extent WHERE NOT ST_IsEmpty(g)`);
   return row ? { x0: Number(row.x0), y0: Number(row.y0) } : null;
 }
 
@@ -114,12 +131,11 @@ const TILES_CTE = `tiles AS (SELECT (t.n)::int AS n, ST_MakeEnvelope(t.x1, t.y1,
 
 async function rootTiles(context: SetRuleContext, grid: GridOrigin): Promise<Tile[]> {
   const rows = await context.exec(
-    `SELECT i, j FROM admin_units d,
-            generate_series(0, floor((ST_XMax(d.boundary) - $2) / $4)::int) AS i,
-            generate_series(0, floor((ST_YMax(d.boundary) - $3) / $4)::int) AS j
-      WHERE d.code = $1
-        AND ST_Intersects(d.boundary, ST_MakeEnvelope($2 + i * $4, $3 + j * $4, $2 + (i + 1) * $4, $3 + (j + 1) * $4, 4490))`,
-    [context.districtCode, grid.x0, grid.y0, ROOT_TILE_DEG],
+    `SELECT i, j FROM qc_gap_extent d,
+            generate_series(0, floor((ST_XMax(d.g) - $1) / $3)::int) AS i,
+            generate_series(0, floor((ST_YMax(d.g) - $2) / $3)::int) AS j
+      WHERE ST_Intersects(d.g, ST_MakeEnvelope($1 + i * $3, $2 + j * $3, $1 + (i + 1) * $3, $2 + (j + 1) * $3, 4490))`,
+    [grid.x0, grid.y0, ROOT_TILE_DEG],
   );
   return rows.map((row) => ({ level: 0, i: Number(row.i), j: Number(row.j) }));
 }
@@ -151,12 +167,12 @@ async function tileDeficits(context: SetRuleContext, grid: GridOrigin, tiles: re
     .join(' UNION ALL ');
   const rows = await context.exec(
     `WITH ${TILES_CTE},
-          boundary AS (SELECT boundary AS g FROM admin_units WHERE code = $6),
+          boundary AS (SELECT g FROM qc_gap_extent),
           target AS (SELECT t.n, ST_Area(ST_ClipByBox2D(b.g, t.env)) AS a, ST_Y(ST_Centroid(t.env)) AS lat FROM tiles t, boundary b),
           cover AS (SELECT n, sum(a) AS a FROM (${covers}) c GROUP BY n)
      SELECT target.n, (target.a - coalesce(cover.a, 0)) * (111320 * cos(radians(target.lat))) * 110574 AS deficit
        FROM target LEFT JOIN cover ON cover.n = target.n ORDER BY target.n`,
-    [context.submissionId, ...tileArrays(grid, tiles), context.districtCode],
+    [context.submissionId, ...tileArrays(grid, tiles)],
   );
   if (rows.length !== tiles.length) throw new Error(`gap screening returned ${rows.length} of ${tiles.length} tiles`);
   return rows.map((row) => Number(row.deficit));
@@ -176,7 +192,7 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
     for (const tile of pending) done.add(key(tile));
     const rows = await context.exec(
       `WITH ${TILES_CTE},
-            boundary AS (SELECT boundary AS g FROM admin_units WHERE code = $6),
+            boundary AS (SELECT g FROM qc_gap_extent),
             pieces AS (
               SELECT t.n, t.env, (ST_Dump(ST_CollectionExtract(ST_Difference(
                        ST_Intersection(b.g, t.env, ${GRID}),
@@ -187,7 +203,7 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
               bool_or(ST_YMin(p.g) <= ST_YMin(t.env)) AS s, bool_or(ST_YMax(p.g) >= ST_YMax(t.env)) AS n_,
               (SELECT count(*) FROM stored) AS stored
          FROM tiles t LEFT JOIN pieces p ON p.n = t.n AND NOT ST_IsEmpty(p.g) GROUP BY t.n`,
-      [context.submissionId, ...tileArrays(grid, pending), context.districtCode],
+      [context.submissionId, ...tileArrays(grid, pending)],
     );
     if (rows.length !== pending.length) throw new Error(`exact gap search returned ${rows.length} of ${pending.length} tiles`);
     const next: Tile[] = [];
