@@ -1,0 +1,325 @@
+// npm run fixtures:quality
+// Writes the quality rules' fixture folders, fixtures/quality/<case>/: in/ from the cases below
+// (small packages in 崇明区, Gauss-Kruger zone 40 metres, GeoJSON with a "crs" member, TBMJ from
+// the survey formula), and out/findings.json by running the engine on them (embedded engine).
+// Never edit either by hand: change a case here and run this again, then read the diff.
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrate } from '../server/db/migrator.ts';
+import { openEmbeddedDatabase } from '../server/db/engine.ts';
+import { districtOutlines } from '../server/geo/district-outlines.ts';
+import { projectedRingArea, roundArea } from '../server/geo/ellipsoidal-area.ts';
+import { seedDemo } from '../server/seed/demo.ts';
+import { loadReferenceData } from '../server/seed/reference.ts';
+import { projectionForZone } from '../server/seed/generator/district.ts';
+import { QUALITY_FIXTURES, runFixtureCase, type ExpectedFinding, type FixtureCase } from '../test/support/quality-fixtures.ts';
+
+const projection = projectionForZone(40);
+/** A point well inside 崇明岛 (121.55°E, 31.62°N) as the origin of every case's parcels. */
+const [E0, N0] = projection.forward(121.55, 31.62).map((v) => Math.round(v)) as [number, number];
+
+type Ring = [number, number][];
+type Value = string | number | null;
+
+interface Parcel {
+  bsm: string;
+  rings: Ring[][];
+  attributes: Record<string, Value>;
+}
+
+/** A rectangle (metres from the origin), counter-clockwise, closed. */
+function rect(x: number, y: number, w: number, h: number): Ring {
+  return [
+    [E0 + x, N0 + y],
+    [E0 + x + w, N0 + y],
+    [E0 + x + w, N0 + y + h],
+    [E0 + x, N0 + y + h],
+    [E0 + x, N0 + y],
+  ];
+}
+
+function ringArea(ring: Ring): number {
+  return projectedRingArea(ring.slice(0, -1).flat(), projection.inverse);
+}
+
+function area(rings: Ring[][]): number {
+  let total = 0;
+  for (const polygon of rings) polygon.forEach((ring, k) => (total += (k === 0 ? 1 : -1) * Math.abs(ringArea(ring))));
+  return roundArea(total);
+}
+
+const VILLAGE = { QSDWDM: '3101511010010000000', QSDWMC: '崇明区城桥镇长兴村', ZLDWDM: '3101511010010000000', ZLDWMC: '崇明区城桥镇长兴村' };
+const CLASS_DEFAULTS: Record<string, Record<string, Value>> = {
+  '0101': { DLMC: '水田', QSXZ: '30', GDPDJB: '1', ZZSXDM: 'LS', ZZSXMC: '粮食作物', GDDB: 5 },
+  '0301': { DLMC: '乔木林地', QSXZ: '30' },
+  '0702': { DLMC: '农村宅基地', QSXZ: '30', CZCSXM: '203' },
+  '1101': { DLMC: '河流水面', QSXZ: '20', XZDWKD: 30 },
+  '1107': { DLMC: '沟渠', QSXZ: '30', XZDWKD: 3 },
+};
+
+let sequence = 0;
+/** A clean DLTB parcel of class `dlbm` with the given geometry; overrides spoil it. TBMJ, KCMJ and TBDLMJ follow the geometry unless overridden. */
+function dltb(dlbm: string, rings: Ring[][], overrides: Record<string, Value> = {}): Parcel {
+  sequence++;
+  const bsm = `31015111${String(sequence).padStart(10, '0')}`;
+  const tbmj = area(rings);
+  const kcxs = Number(overrides.KCXS ?? 0);
+  const kcmj = Math.round(tbmj * kcxs * 100) / 100;
+  return {
+    bsm,
+    rings,
+    attributes: {
+      BSM: bsm, YSDM: '2001010100', TBBH: String(sequence), DLBM: dlbm, ...VILLAGE, ...CLASS_DEFAULTS[dlbm],
+      TBMJ: tbmj, KCXS: kcxs, KCMJ: kcmj, TBDLMJ: Math.round((tbmj - kcmj) * 100) / 100, SJNF: 2019, MSSM: '00',
+      ...overrides,
+    },
+  };
+}
+
+function farmland(on: Parcel | null, rings: Ring[][]): Parcel {
+  sequence++;
+  const bsm = `31015121${String(sequence).padStart(10, '0')}`;
+  const mj = area(rings);
+  return {
+    bsm,
+    rings,
+    attributes: {
+      BSM: bsm, YSDM: '2001010200', XZQDM: '310151', XZQMC: '崇明区', YJJBNTTBBH: String(sequence), TBBH: String(on?.attributes.TBBH ?? sequence),
+      DLBM: '0101', DLMC: '水田', ...VILLAGE, QSXZ: '30', YJJBNTTBMJ: mj, KCXS: 0, KCMJ: 0, YJJBNTMJ: mj, GDPDJB: '1', ZZSXDM: 'LS', ZZSXMC: '粮食作物', SJNF: 2019,
+    },
+  };
+}
+
+const square = (i: number, j: number, size = 50): Ring[][] => [[rect(i * size, j * size, size, size)]];
+
+function layer(name: string, parcels: Parcel[]): string {
+  const features = parcels.map((parcel) => ({
+    type: 'Feature',
+    properties: parcel.attributes,
+    geometry: parcel.rings.length === 1 ? { type: 'Polygon', coordinates: parcel.rings[0] } : { type: 'MultiPolygon', coordinates: parcel.rings },
+  }));
+  return `${JSON.stringify({ type: 'FeatureCollection', name, crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::4528' } }, features }, null, 1)}\n`;
+}
+
+interface CaseDefinition {
+  name: string;
+  description: string;
+  rules: string[];
+  params?: FixtureCase['params'];
+  build: () => { DLTB: Parcel[]; YJJBNTTB?: Parcel[]; XZQ?: { rings: Ring[][] }; expect: ExpectedFinding[] };
+}
+
+const find = (rule: string, parcel: Parcel | null, other?: Parcel): ExpectedFinding => ({ rule, bsm: parcel?.bsm ?? null, ...(other ? { otherBsm: other.bsm } : {}) });
+
+const CASES: CaseDefinition[] = [
+  {
+    name: 'attributes-mandatory',
+    description: 'Empty mandatory fields: DLMC in one parcel, QSDWDM and TBBH in another; a complete parcel passes.',
+    rules: ['ATTR_MANDATORY'],
+    build() {
+      const ok = dltb('0101', square(0, 0));
+      const noName = dltb('0101', square(1, 0), { DLMC: '' });
+      const noUnit = dltb('0702', square(2, 0), { QSDWDM: '', TBBH: ' ' });
+      return { DLTB: [ok, noName, noUnit], expect: [find('ATTR_MANDATORY', noName), find('ATTR_MANDATORY', noUnit)] };
+    },
+  },
+  {
+    name: 'attributes-codes',
+    description: 'One parcel per code list with a code not in it, and a DLMC that is not the name of its DLBM; a clean parcel passes.',
+    rules: ['ATTR_CODE_DLBM', 'ATTR_CODE_QSXZ', 'ATTR_CODE_GDLX', 'ATTR_CODE_GDPDJB', 'ATTR_CODE_ZZSXDM', 'ATTR_CODE_TBXHDM', 'ATTR_CODE_CZCSXM', 'ATTR_DLMC_MATCHES_DLBM'],
+    build() {
+      const ok = dltb('0101', square(0, 0));
+      const dlbm = dltb('0101', square(1, 0), { DLBM: '0199' });
+      const qsxz = dltb('0101', square(2, 0), { QSXZ: '99' });
+      const gdlx = dltb('0101', square(3, 0), { GDPDJB: '2', GDLX: 'QQ' });
+      const gdpdjb = dltb('0101', square(4, 0), { GDPDJB: '7' });
+      const zzsxdm = dltb('0101', square(5, 0), { ZZSXDM: 'ZZ' });
+      const tbxhdm = dltb('0101', square(6, 0), { TBXHDM: 'XXXX' });
+      const czcsxm = dltb('0702', square(7, 0), { CZCSXM: '209' });
+      const dlmc = dltb('0101', square(8, 0), { DLMC: '旱地' });
+      return {
+        DLTB: [ok, dlbm, qsxz, gdlx, gdpdjb, zzsxdm, tbxhdm, czcsxm, dlmc],
+        expect: [
+          find('ATTR_CODE_DLBM', dlbm), find('ATTR_CODE_QSXZ', qsxz), find('ATTR_CODE_GDLX', gdlx), find('ATTR_CODE_GDPDJB', gdpdjb),
+          find('ATTR_CODE_ZZSXDM', zzsxdm), find('ATTR_CODE_TBXHDM', tbxhdm), find('ATTR_CODE_CZCSXM', czcsxm), find('ATTR_DLMC_MATCHES_DLBM', dlmc),
+        ],
+      };
+    },
+  },
+  {
+    name: 'attributes-units-bsm',
+    description: 'A QSDWDM of 18 characters, a ZLDWDM in 浦东新区 (310115), and a parcel repeating the BSM of the first.',
+    rules: ['ATTR_UNIT_CODE', 'ATTR_BSM_UNIQUE'],
+    build() {
+      const ok = dltb('0101', square(0, 0));
+      const short = dltb('0101', square(1, 0), { QSDWDM: '310151101001000000' });
+      const elsewhere = dltb('0101', square(2, 0), { ZLDWDM: '3101151010010000000' });
+      const twin = dltb('0101', square(3, 0));
+      twin.attributes.BSM = ok.bsm;
+      twin.bsm = ok.bsm;
+      return { DLTB: [ok, short, elsewhere, twin], expect: [find('ATTR_UNIT_CODE', short), find('ATTR_UNIT_CODE', elsewhere), { rule: 'ATTR_BSM_UNIQUE', bsm: ok.bsm, otherBsm: ok.bsm }] };
+    },
+  },
+  {
+    name: 'logic',
+    description: 'One parcel breaking each logic rule, beside clean cultivated, residential and ditch parcels.',
+    rules: ['LOGIC_CULTIVATED_GRADE', 'LOGIC_CULTIVATED_PLANTING', 'LOGIC_GDLX_GRADE', 'LOGIC_KCXS_KCDLBM', 'LOGIC_NON_CULTIVATED_DEDUCTION', 'LOGIC_XZDWKD_LINEAR', 'LOGIC_CONSTRUCTION_CZCSXM', 'LOGIC_KCMJ', 'LOGIC_TBDLMJ'],
+    build() {
+      const clean = [dltb('0101', square(0, 0), { KCXS: 0.05, KCDLBM: '1203' }), dltb('0702', square(1, 0)), dltb('1107', square(2, 0))];
+      const noGrade = dltb('0101', square(3, 0), { GDPDJB: '' });
+      const noPlanting = dltb('0101', square(4, 0), { ZZSXDM: '', ZZSXMC: '' });
+      const terraceOnFlat = dltb('0101', square(5, 0), { GDPDJB: '1', GDLX: 'PD' });
+      const deductionNoClass = dltb('0101', square(6, 0), { KCXS: 0.05 });
+      const forestDeduction = dltb('0301', square(7, 0), { KCXS: 0.02, KCDLBM: '1203' });
+      const widthOffLinear = dltb('0702', square(8, 0), { XZDWKD: 5 });
+      const noCzcsxm = dltb('0702', square(9, 0), { CZCSXM: '' });
+      const wrongKcmj = dltb('0101', square(10, 0), { KCXS: 0.1, KCDLBM: '1203' });
+      wrongKcmj.attributes.KCMJ = Number(wrongKcmj.attributes.KCMJ) + 5;
+      wrongKcmj.attributes.TBDLMJ = Number(wrongKcmj.attributes.TBMJ) - Number(wrongKcmj.attributes.KCMJ);
+      const wrongNet = dltb('0101', square(11, 0));
+      wrongNet.attributes.TBDLMJ = Number(wrongNet.attributes.TBDLMJ) - 1;
+      return {
+        DLTB: [...clean, noGrade, noPlanting, terraceOnFlat, deductionNoClass, forestDeduction, widthOffLinear, noCzcsxm, wrongKcmj, wrongNet],
+        expect: [
+          find('LOGIC_CULTIVATED_GRADE', noGrade), find('LOGIC_CULTIVATED_PLANTING', noPlanting), find('LOGIC_GDLX_GRADE', terraceOnFlat),
+          find('LOGIC_KCXS_KCDLBM', deductionNoClass), find('LOGIC_NON_CULTIVATED_DEDUCTION', forestDeduction), find('LOGIC_XZDWKD_LINEAR', widthOffLinear),
+          find('LOGIC_CONSTRUCTION_CZCSXM', noCzcsxm), find('LOGIC_KCMJ', wrongKcmj), find('LOGIC_TBDLMJ', wrongNet),
+        ],
+      };
+    },
+  },
+  {
+    name: 'geometry',
+    description: 'A bow-tie (self-intersection), a spike, and a parcel of two separate parts; a clean square passes.',
+    rules: ['GEOM_INVALID', 'GEOM_MULTIPART'],
+    build() {
+      const ok = dltb('0101', square(0, 0));
+      const [a, b, c, d] = rect(60, 0, 50, 50);
+      const bowTie = dltb('0101', [[[a!, c!, b!, d!, a!]]], { TBMJ: 2500 });
+      const [p, q, r, s] = rect(120, 0, 50, 50);
+      const tip: [number, number] = [E0 + 145, N0 + 80];
+      const mid: [number, number] = [E0 + 145, N0 + 50];
+      const spike = dltb('0101', [[[p!, q!, r!, mid, tip, mid, s!, p!]]], { TBMJ: 2500 });
+      const twoParts = dltb('0101', [[rect(180, 0, 20, 20)], [rect(220, 0, 20, 20)]]);
+      return { DLTB: [ok, bowTie, spike, twoParts], expect: [find('GEOM_INVALID', bowTie), find('GEOM_INVALID', spike), find('GEOM_MULTIPART', twoParts)] };
+    },
+  },
+  {
+    name: 'overlap',
+    description: 'A parcel reaching 10 m into its neighbour (500 m² overlap), a parcel drawn twice, and squares that only touch.',
+    rules: ['TOPO_OVERLAP'],
+    build() {
+      const left = dltb('0101', square(0, 0));
+      const intruder = dltb('0101', [[rect(40, 0, 60, 50)]]);
+      const touching = dltb('0101', square(2, 0));
+      const copy = dltb('0101', square(4, 0));
+      const again = dltb('0101', square(4, 0));
+      return { DLTB: [left, intruder, touching, copy, again], expect: [find('TOPO_OVERLAP', left, intruder), find('TOPO_OVERLAP', copy, again)] };
+    },
+  },
+  {
+    name: 'gap',
+    description: 'A 3×3 block of 50 m squares whose centre parcel stops 5 m short of its neighbours all round (a 900 m² ring-shaped gap); the package covers its own 行政区 (extent xzq).',
+    rules: ['TOPO_GAP'],
+    params: { TOPO_GAP: { extent: 'xzq' } },
+    build() {
+      const parcels: Parcel[] = [];
+      for (let j = 0; j < 3; j++) for (let i = 0; i < 3; i++) parcels.push(i === 1 && j === 1 ? dltb('0101', [[rect(55, 55, 40, 40)]]) : dltb('0101', square(i, j)));
+      return { DLTB: parcels, XZQ: { rings: [[rect(0, 0, 150, 150)]] }, expect: [{ rule: 'TOPO_GAP', bsm: parcels[0]!.bsm }] };
+    },
+  },
+  {
+    name: 'outside-district',
+    description: 'A parcel in the sea east of 崇明区 and a parcel astride the district outline; one well inside passes.',
+    rules: ['TOPO_OUTSIDE_DISTRICT'],
+    build() {
+      const inside = dltb('0101', square(0, 0));
+      const [sx, sy] = projection.forward(122.3, 31.5);
+      const sea = dltb('1101', [[[[sx, sy], [sx + 60, sy], [sx + 60, sy + 60], [sx, sy + 60], [sx, sy]]]]);
+      // A 100 m square centred on a vertex of the outline's southernmost stretch: about half of it lies outside.
+      const outline = districtOutlines().outlines.find((d) => d.code === '310151')!.coordinates[0]![0]!;
+      const vertex = outline.reduce((low, point) => (point[1]! < low[1]! ? point : low));
+      const [vx, vy] = projection.forward(vertex[0]!, vertex[1]!);
+      const astride = dltb('1101', [[[[vx - 50, vy - 50], [vx + 50, vy - 50], [vx + 50, vy + 50], [vx - 50, vy + 50], [vx - 50, vy - 50]]]]);
+      return { DLTB: [inside, sea, astride], expect: [find('TOPO_OUTSIDE_DISTRICT', sea), find('TOPO_OUTSIDE_DISTRICT', astride)] };
+    },
+  },
+  {
+    name: 'sliver',
+    description: 'Parcels under the minimum mapping area of their class group (100 m² of 水田 < 400, 100 m² of 宅基地 < 200, 500 m² of river < 600) and one just above (256 m² of 宅基地).',
+    rules: ['TOPO_SLIVER'],
+    build() {
+      const paddy = dltb('0101', [[rect(0, 0, 10, 10)]]);
+      const house = dltb('0702', [[rect(20, 0, 10, 10)]]);
+      const bigHouse = dltb('0702', [[rect(40, 0, 16, 16)]]);
+      const river = dltb('1101', [[rect(60, 0, 20, 25)]]);
+      return { DLTB: [paddy, house, bigHouse, river], expect: [find('TOPO_SLIVER', paddy), find('TOPO_SLIVER', house), find('TOPO_SLIVER', river)] };
+    },
+  },
+  {
+    name: 'farmland-on-cultivated',
+    description: 'Permanent basic farmland on a 水田 parcel (passes), on a 宅基地 parcel, and half on 水田, half on 乔木林地.',
+    rules: ['TOPO_FARMLAND_ON_CULTIVATED'],
+    build() {
+      const paddy = dltb('0101', square(0, 0));
+      const house = dltb('0702', square(1, 0));
+      const paddy2 = dltb('0101', square(2, 0));
+      const forest = dltb('0301', square(3, 0));
+      const onPaddy = farmland(paddy, square(0, 0));
+      const onHouse = farmland(house, square(1, 0));
+      const half = farmland(paddy2, [[rect(125, 0, 50, 50)]]);
+      return { DLTB: [paddy, house, paddy2, forest], YJJBNTTB: [onPaddy, onHouse, half], expect: [find('TOPO_FARMLAND_ON_CULTIVATED', onHouse), find('TOPO_FARMLAND_ON_CULTIVATED', half)] };
+    },
+  },
+  {
+    name: 'area',
+    description: 'TBMJ 1 m² over and 0.02 m² under the ellipsoidal area, one exact; the few parcels are far from 崇明区 control area.',
+    rules: ['AREA_TBMJ', 'AREA_DISTRICT_TOTAL'],
+    build() {
+      const exact = dltb('0101', square(0, 0));
+      const over = dltb('0101', square(1, 0));
+      over.attributes.TBMJ = Math.round((Number(over.attributes.TBMJ) + 1) * 100) / 100;
+      over.attributes.TBDLMJ = over.attributes.TBMJ;
+      const under = dltb('0101', square(2, 0));
+      under.attributes.TBMJ = Math.round((Number(under.attributes.TBMJ) - 0.02) * 100) / 100;
+      under.attributes.TBDLMJ = under.attributes.TBMJ;
+      return { DLTB: [exact, over, under], expect: [find('AREA_TBMJ', over), find('AREA_TBMJ', under), find('AREA_DISTRICT_TOTAL', null)] };
+    },
+  },
+];
+
+function writeCase(definition: CaseDefinition): void {
+  sequence = 0;
+  const built = definition.build();
+  const dir = path.join(QUALITY_FIXTURES, definition.name, 'in');
+  fs.rmSync(path.join(QUALITY_FIXTURES, definition.name), { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'DLTB.geojson'), layer('DLTB', built.DLTB));
+  if (built.YJJBNTTB) fs.writeFileSync(path.join(dir, 'YJJBNTTB.geojson'), layer('YJJBNTTB', built.YJJBNTTB));
+  if (built.XZQ) {
+    const xzq: Parcel = { bsm: '', rings: built.XZQ.rings, attributes: { XZQDM: '310151', XZQMC: '崇明区', KZMJ: area(built.XZQ.rings), DCMJ: area(built.XZQ.rings), MSSM: '00' } };
+    fs.writeFileSync(path.join(dir, 'XZQ.geojson'), layer('XZQ', [xzq]));
+  }
+  const fixture: FixtureCase = { description: definition.description, district: '310151', rules: definition.rules, ...(definition.params ? { params: definition.params } : {}), expect: built.expect };
+  fs.writeFileSync(path.join(dir, 'case.json'), `${JSON.stringify(fixture, null, 2)}\n`);
+}
+
+const only = process.argv.slice(2);
+const selected = CASES.filter((definition) => only.length === 0 || only.includes(definition.name));
+for (const definition of selected) writeCase(definition);
+console.log(`wrote in/ of ${selected.length} case(s); running the engine (embedded) …`);
+const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
+try {
+  await migrate(db);
+  await loadReferenceData(db);
+  await seedDemo(db);
+  for (const definition of selected) {
+    const findings = await runFixtureCase(db, definition.name);
+    const out = path.join(QUALITY_FIXTURES, definition.name, 'out');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
+    console.log(`  ${definition.name.padEnd(24)} ${findings.length} finding(s)`);
+  }
+} finally {
+  await db.close();
+}

@@ -1,0 +1,116 @@
+// Rule fixture folders (fixtures/quality/<case>/): in/ holds the package's layers as GeoJSON and
+// case.json (which rules to run, with what parameters, and the findings a person expects); out/
+// holds findings.json, what the engine found, written by `npm run fixtures:quality` and compared
+// by test/db/quality-fixtures.test.ts on both engines. This is the runner both use: it imports the
+// in/ files through the real import path and runs the named rules.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import yazl from 'yazl';
+import { loadConfig, REPO_ROOT } from '../../server/config.ts';
+import { asSystem } from '../../server/db/context.ts';
+import type { Database } from '../../server/db/engine.ts';
+import { ImportQueue } from '../../server/modules/ingest/jobs.ts';
+import { receivePackage } from '../../server/modules/ingest/upload.ts';
+import { runChecks } from '../../server/modules/quality/engine.ts';
+import { listFindings } from '../../server/modules/quality/repository.ts';
+import type { RuleParams } from '../../server/modules/quality/rule.ts';
+
+export const QUALITY_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'quality');
+
+export interface ExpectedFinding {
+  rule: string;
+  bsm: string | null;
+  otherBsm?: string | null;
+}
+
+export interface FixtureCase {
+  description: string;
+  district: string;
+  rules: string[];
+  params?: Record<string, RuleParams>;
+  /** what a person expects: every finding is one of these, and each of these is found */
+  expect: ExpectedFinding[];
+}
+
+/** A finding as out/findings.json keeps it: geometry reduced to its type and box (0.1 m). */
+export interface FixtureFinding {
+  ruleId: string;
+  severity: string;
+  layer: string;
+  recordNo: number | null;
+  bsm: string | null;
+  otherBsm: string | null;
+  message: { zh: string; en: string };
+  details: Record<string, unknown> | null;
+  geometryType: string | null;
+  bbox: number[] | null;
+}
+
+export function fixtureCases(): string[] {
+  return fs.existsSync(QUALITY_FIXTURES) ? fs.readdirSync(QUALITY_FIXTURES).filter((name) => fs.existsSync(path.join(QUALITY_FIXTURES, name, 'in', 'case.json'))).sort() : [];
+}
+
+export function readCase(name: string): FixtureCase {
+  return JSON.parse(fs.readFileSync(path.join(QUALITY_FIXTURES, name, 'in', 'case.json'), 'utf8')) as FixtureCase;
+}
+
+export function readExpectedFindings(name: string): FixtureFinding[] {
+  return JSON.parse(fs.readFileSync(path.join(QUALITY_FIXTURES, name, 'out', 'findings.json'), 'utf8')) as FixtureFinding[];
+}
+
+function zipLayers(dir: string): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.geojson')).sort()) {
+    zip.addBuffer(fs.readFileSync(path.join(dir, file)), file, { mtime: new Date('2020-01-01T00:00:00Z') });
+  }
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on('error', reject);
+  });
+}
+
+/** Imports a case's in/ layers as a submission of the national survey and runs its rules. */
+export async function runFixtureCase(db: Database, name: string): Promise<FixtureFinding[]> {
+  const fixture = readCase(name);
+  const config = loadConfig({ LOG_LEVEL: 'silent', ARCHIVE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'lsp-qc-archive-')) });
+  const queue = new ImportQueue(db, config.ingest, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const survey = await db.kysely.selectFrom('surveys').select('id').where('kind', '=', 'national').orderBy('year').executeTakeFirstOrThrow();
+  const zip = await zipLayers(path.join(QUALITY_FIXTURES, name, 'in'));
+  const accepted = await receivePackage(
+    db,
+    config.ingest,
+    queue,
+    Readable.from([zip]),
+    { surveyId: survey.id, districtCode: fixture.district, fileName: `${name}.zip`, encoding: null, epsg: null, uploadedBy: null, surveyorId: null },
+    (work) => asSystem(db, work),
+  );
+  const outcome = await accepted.outcome;
+  if (outcome.error) throw new Error(`fixture ${name} did not import: ${outcome.error.code} ${outcome.error.en}`);
+  const run = await runChecks(db, accepted.submissionId, { startedBy: null, only: fixture.rules, overrides: fixture.params ?? {} });
+  const findings = await listFindings(db.kysely, run.runId, {}, { limit: 10_000, offset: 0 });
+  const round = (value: number) => Math.round(value * 1e6) / 1e6;
+  // GEOS words its own reasons differently from version to version (the server's 3.11, the
+  // embedded engine's 3.14); the platform's classification (details.reasons, the message) is what counts.
+  const stable = (details: Record<string, unknown> | null) => {
+    if (!details || !('geosReason' in details)) return details;
+    const { geosReason: _, ...rest } = details;
+    return rest;
+  };
+  return findings.map((finding) => ({
+    ruleId: finding.ruleId,
+    severity: finding.severity,
+    layer: finding.layer,
+    recordNo: finding.recordNo,
+    bsm: finding.bsm,
+    otherBsm: finding.otherBsm,
+    message: finding.message,
+    details: stable(finding.details),
+    geometryType: (finding.geometry as { type?: string } | null)?.type ?? null,
+    bbox: finding.bbox ? finding.bbox.map(round) : null,
+  }));
+}
