@@ -206,7 +206,9 @@ const CASES: CaseDefinition[] = [
   },
   {
     name: 'overlap',
-    description: 'A parcel reaching 10 m into its neighbour (500 m² overlap), a parcel drawn twice, and squares that only touch.',
+    description:
+      'DLTB: a parcel reaching 10 m into its neighbour (500 m² overlap), a parcel drawn twice, and squares that only touch. ' +
+      'YJJBNTTB: farmland drawn on the touching squares (no overlap), twice on the same square (overlap), and a farmland parcel reaching into another (overlap).',
     rules: ['TOPO_OVERLAP'],
     build() {
       const left = dltb('0101', square(0, 0));
@@ -214,7 +216,18 @@ const CASES: CaseDefinition[] = [
       const touching = dltb('0101', square(2, 0));
       const copy = dltb('0101', square(4, 0));
       const again = dltb('0101', square(4, 0));
-      return { DLTB: [left, intruder, touching, copy, again], expect: [find('TOPO_OVERLAP', left, intruder), find('TOPO_OVERLAP', copy, again)] };
+      const east = dltb('0101', square(6, 0));
+      const west = dltb('0101', square(7, 0));
+      const onEast = farmland(east, square(6, 0));
+      const onWest = farmland(west, square(7, 0));
+      const onEastAgain = farmland(east, square(6, 0));
+      const onTouching = farmland(touching, square(2, 0));
+      const reaching = farmland(null, [[rect(140, 0, 20, 50)]]);
+      return {
+        DLTB: [left, intruder, touching, copy, again, east, west],
+        YJJBNTTB: [onEast, onWest, onEastAgain, onTouching, reaching],
+        expect: [find('TOPO_OVERLAP', left, intruder), find('TOPO_OVERLAP', copy, again), find('TOPO_OVERLAP', onEast, onEastAgain), find('TOPO_OVERLAP', onTouching, reaching)],
+      };
     },
   },
   {

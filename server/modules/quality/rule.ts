@@ -124,6 +124,11 @@ export interface ScratchTables {
   faultCounts: ReadonlyMap<CheckedLayer, number>;
   /** import_work.<name>: (kind, g) working geometry of a rule (gap pieces) */
   areas: string;
+  /**
+   * import_work.<name>: (record_no, twin, twin_dlbm) of farmland parcels whose geometry is exactly
+   * one DLTB parcel's (see scratch.ts); null unless the package has both layers
+   */
+  twins: string | null;
 }
 
 export interface SetRule extends RuleBase {

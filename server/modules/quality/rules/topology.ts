@@ -1,6 +1,6 @@
 // Topology rules: overlaps between parcels, parcels outside their district, permanent basic
 // farmland off cultivated land, slivers below the minimum mapping area. Gaps are in gaps.ts.
-import { CHECKED_LAYERS, literal, numberParam, codesParam, type CheckedLayer, type RowRule, type SetRule } from '../rule.ts';
+import { CHECKED_LAYERS, literal, numberParam, codesParam, type CheckedLayer, type RowRule, type SetRule, type SetRuleContext } from '../rule.ts';
 import { usableGeometry, usableSources } from './parcels.ts';
 import { GRID, GROUP, hasField, text } from './sql.ts';
 
@@ -25,14 +25,27 @@ export const overlaps: SetRule = {
     const minArea = literal(numberParam(context.params, 'minAreaM2'));
     for (const layer of context.layers) {
       const [valid, repaired] = usableSources(context, layer);
+      const notFaulty = repaired ? `AND b.record_no NOT IN (SELECT record_no FROM ${context.scratch.faults} WHERE layer = ${text(layer.code)})` : '';
+      const twins = layer.code === 'YJJBNTTB' ? await cleanTwins(context) : null;
       // Pairs over the spatial index whose interiors intersect (DE-9IM II = 2): the same test as
       // a bare self-join; the overlap's shape and area are computed only for those.
-      const pairs = [`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
-                        FROM ${valid} a JOIN ${layer.table} b ON b.geom && a.geom AND b.submission_id = $1 AND a.record_no < b.record_no
-                       WHERE ST_Relate(a.geom, b.geom, '2********')
-                         ${repaired ? `AND b.record_no NOT IN (SELECT record_no FROM ${context.scratch.faults} WHERE layer = ${text(layer.code)})` : ''}`];
+      const pairs = [
+        twins
+          ? // Only pairs with at least one farmland parcel that is not a clean twin (see cleanTwins);
+            // the lonely ones are set apart first, or the planner joins everything and filters late.
+            `WITH lonely AS MATERIALIZED (
+               SELECT a.* FROM ${valid} a WHERE NOT EXISTS (SELECT 1 FROM ${twins} t WHERE t.record_no = a.record_no))
+             SELECT ${FIRST_OF_PAIR}
+               FROM lonely a
+               JOIN ${layer.table} b ON b.geom && a.geom AND b.submission_id = $1 AND b.record_no <> a.record_no
+              WHERE (EXISTS (SELECT 1 FROM ${twins} t WHERE t.record_no = b.record_no) OR a.record_no < b.record_no)
+                AND ST_Relate(a.geom, b.geom, '2********') ${notFaulty}`
+          : `SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
+               FROM ${valid} a JOIN ${layer.table} b ON b.geom && a.geom AND b.submission_id = $1 AND a.record_no < b.record_no
+              WHERE ST_Relate(a.geom, b.geom, '2********') ${notFaulty}`,
+      ];
       if (repaired) {
-        pairs.push(`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
+        pairs.push(`SELECT ${FIRST_OF_PAIR}
                       FROM ${repaired} a JOIN ${valid} b ON b.geom && a.geom
                      WHERE ST_Relate(a.geom, b.geom, '2********')`);
         pairs.push(`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
@@ -55,6 +68,34 @@ export const overlaps: SetRule = {
     }
   },
 };
+
+/** A pair's columns with the lower record number first, whichever side found it. */
+const FIRST_OF_PAIR = `CASE WHEN a.record_no < b.record_no THEN a.record_no ELSE b.record_no END AS ra,
+  CASE WHEN a.record_no < b.record_no THEN a.bsm ELSE b.bsm END AS ba,
+  CASE WHEN a.record_no < b.record_no THEN b.record_no ELSE a.record_no END AS rb,
+  CASE WHEN a.record_no < b.record_no THEN b.bsm ELSE a.bsm END AS bb,
+  CASE WHEN a.record_no < b.record_no THEN a.geom ELSE b.geom END AS ga,
+  CASE WHEN a.record_no < b.record_no THEN b.geom ELSE a.geom END AS gb`;
+
+/**
+ * Two farmland parcels whose twins (scratch.ts: the DLTB parcel of the very same geometry) are two
+ * DLTB parcels the DLTB pass found overlapping nothing overlap exactly as much as their twins do:
+ * not at all, or less than the smallest overlap reported. Such pairs need no ST_Relate. Returns a
+ * temporary table of those clean twins, or null when the package has no twins table.
+ */
+async function cleanTwins(context: SetRuleContext): Promise<string | null> {
+  if (!context.scratch.twins) return null;
+  await context.exec(`DROP TABLE IF EXISTS qc_clean_twins`);
+  await context.exec(
+    `CREATE TEMP TABLE qc_clean_twins ON COMMIT DROP AS
+       SELECT record_no FROM ${context.scratch.twins}
+        WHERE twin NOT IN (SELECT record_no FROM qc_findings WHERE run_id = $1 AND rule_id = 'TOPO_OVERLAP' AND layer = 'DLTB'
+                           UNION ALL SELECT (details->>'otherRecordNo')::int FROM qc_findings WHERE run_id = $1 AND rule_id = 'TOPO_OVERLAP' AND layer = 'DLTB')`,
+    [context.runId],
+  );
+  await context.exec(`ALTER TABLE qc_clean_twins ADD PRIMARY KEY (record_no); ANALYZE qc_clean_twins`);
+  return 'qc_clean_twins';
+}
 
 export const outsideDistrict: SetRule = {
   kind: 'set',
@@ -170,12 +211,17 @@ export const farmlandOnCultivated: SetRule = {
     const landUse = CHECKED_LAYERS.DLTB;
     const d = usableGeometry(context, landUse, 'd');
     for (const source of usableSources(context, farmland)) {
-      // Most farmland parcels are drawn from a 耕地 parcel with the very same geometry: an exact
-      // match over the index settles those without an overlay.
+      // Most farmland parcels are drawn from a 耕地 parcel with the very same geometry (their twin,
+      // scratch.ts), or one whose box and geometry match exactly over the index: those need no overlay.
       await context.insertFindings(
         `WITH open AS MATERIALIZED (
            SELECT f.* FROM ${source} f
-            WHERE NOT EXISTS (SELECT 1 FROM ${landUse.table} e WHERE e.submission_id = $1 AND e.geom && f.geom AND e.geom = f.geom AND left(e.dlbm, 2) = '01')),
+            WHERE ${
+              context.scratch.twins
+                ? `NOT EXISTS (SELECT 1 FROM ${context.scratch.twins} t WHERE t.record_no = f.record_no AND left(t.twin_dlbm, 2) = '01')`
+                : 'true'
+            }
+              AND NOT EXISTS (SELECT 1 FROM ${landUse.table} e WHERE e.submission_id = $1 AND e.geom ~= f.geom AND e.geom = f.geom AND left(e.dlbm, 2) = '01')),
          covered AS MATERIALIZED (
            SELECT o.*, c.cultivated, c.classes FROM open o
            CROSS JOIN LATERAL (
