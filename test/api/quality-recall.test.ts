@@ -3,23 +3,15 @@
 // and a clean package has no finding at all. On both engines.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FindingRow } from '../../server/modules/quality/repository.ts';
 import { DEFECT_KINDS, generatePackage, type DefectEntry, type PackageManifest } from '../../server/seed/generator/package.ts';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD, nationalSurveyId } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
 import { tempDir } from '../support/packages.ts';
 
-interface Finding {
-  ruleId: string;
-  severity: string;
-  layer: string;
-  recordNo: number | null;
-  bsm: string | null;
-  otherBsm: string | null;
-  message: { zh: string; en: string };
-  details: Record<string, unknown> | null;
-  geometry: { type: string } | null;
-}
+/** A finding as the API returns it, geometry as GeoJSON. */
+type Finding = Omit<FindingRow, 'geometry'> & { geometry: { type: string } | null };
 
 let clean: { zip: Buffer; manifest: PackageManifest };
 let defective: { zip: Buffer; manifest: PackageManifest };

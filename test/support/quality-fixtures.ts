@@ -7,15 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import yazl from 'yazl';
 import { loadConfig, REPO_ROOT } from '../../server/config.ts';
 import { asSystem } from '../../server/db/context.ts';
 import type { Database } from '../../server/db/engine.ts';
 import { ImportQueue } from '../../server/modules/ingest/jobs.ts';
 import { receivePackage } from '../../server/modules/ingest/upload.ts';
 import { runChecks } from '../../server/modules/quality/engine.ts';
-import { listFindings } from '../../server/modules/quality/repository.ts';
+import { listFindings, type FindingRow } from '../../server/modules/quality/repository.ts';
 import type { RuleParams } from '../../server/modules/quality/rule.ts';
+import { zipEntries } from './packages.ts';
 
 export const QUALITY_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'quality');
 
@@ -35,15 +35,7 @@ export interface FixtureCase {
 }
 
 /** A finding as out/findings.json keeps it: geometry reduced to its type and box (0.1 m). */
-export interface FixtureFinding {
-  ruleId: string;
-  severity: string;
-  layer: string;
-  recordNo: number | null;
-  bsm: string | null;
-  otherBsm: string | null;
-  message: { zh: string; en: string };
-  details: Record<string, unknown> | null;
+export interface FixtureFinding extends Omit<FindingRow, 'findingNo' | 'geometry' | 'bbox'> {
   geometryType: string | null;
   bbox: number[] | null;
 }
@@ -61,17 +53,8 @@ export function readExpectedFindings(name: string): FixtureFinding[] {
 }
 
 function zipLayers(dir: string): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.geojson')).sort()) {
-    zip.addBuffer(fs.readFileSync(path.join(dir, file)), file, { mtime: new Date('2020-01-01T00:00:00Z') });
-  }
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
+  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.geojson')).sort();
+  return zipEntries(files.map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) })));
 }
 
 /** Imports a case's in/ layers as a submission of the national survey and runs its rules. */
