@@ -1,5 +1,5 @@
 // npm run fixtures:quality
-// Writes the quality rules' fixture folders, fixtures/quality/<case>/: in/ from the cases below
+// Writes the quality rules' fixture folders, fixtures/quality/<RULE_ID>/, one per rule: in/ from the cases below
 // (small packages in 崇明区, Gauss-Kruger zone 40 metres, GeoJSON with a "crs" member, TBMJ from
 // the survey formula), and out/findings.json by running the engine on them (embedded engine).
 // Never edit either by hand: change a case here and run this again, then read the diff.
@@ -121,6 +121,19 @@ const CASES: CaseDefinition[] = [
       const noName = dltb('0101', square(1, 0), { DLMC: '' });
       const noUnit = dltb('0702', square(2, 0), { QSDWDM: '', TBBH: ' ' });
       return { DLTB: [ok, noName, noUnit], expect: [find('ATTR_MANDATORY', noName), find('ATTR_MANDATORY', noUnit)] };
+    },
+  },
+  {
+    name: 'attributes-fields-missing',
+    description: 'A DLTB layer whose file has no DLMC and no ZLDWMC field at all: one finding for the layer, not one per record.',
+    rules: ['ATTR_FIELDS_MISSING'],
+    build() {
+      const parcels = [dltb('0101', square(0, 0)), dltb('0702', square(1, 0))];
+      for (const parcel of parcels) {
+        delete parcel.attributes.DLMC;
+        delete parcel.attributes.ZLDWMC;
+      }
+      return { DLTB: parcels, expect: [{ rule: 'ATTR_FIELDS_MISSING', bsm: null }] };
     },
   },
   {
@@ -301,11 +314,19 @@ const CASES: CaseDefinition[] = [
   },
 ];
 
-function writeCase(definition: CaseDefinition): void {
-  sequence = 0;
+/** Writes one folder per rule of the case, named by the rule: the case's package, that rule's expectations. Returns the folder names. */
+function writeCase(definition: CaseDefinition): string[] {
+  return definition.rules.map((rule) => {
+    sequence = 0;
+    writeFolder(rule, definition, rule);
+    return rule;
+  });
+}
+
+function writeFolder(name: string, definition: CaseDefinition, rule: string): void {
   const built = definition.build();
-  const dir = path.join(QUALITY_FIXTURES, definition.name, 'in');
-  fs.rmSync(path.join(QUALITY_FIXTURES, definition.name), { recursive: true, force: true });
+  const dir = path.join(QUALITY_FIXTURES, name, 'in');
+  fs.rmSync(path.join(QUALITY_FIXTURES, name), { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'DLTB.geojson'), layer('DLTB', built.DLTB));
   if (built.YJJBNTTB) fs.writeFileSync(path.join(dir, 'YJJBNTTB.geojson'), layer('YJJBNTTB', built.YJJBNTTB));
@@ -313,25 +334,34 @@ function writeCase(definition: CaseDefinition): void {
     const xzq: Parcel = { bsm: '', rings: built.XZQ.rings, attributes: { XZQDM: '310151', XZQMC: '崇明区', KZMJ: area(built.XZQ.rings), DCMJ: area(built.XZQ.rings), MSSM: '00' } };
     fs.writeFileSync(path.join(dir, 'XZQ.geojson'), layer('XZQ', [xzq]));
   }
-  const fixture: FixtureCase = { description: definition.description, district: '310151', rules: definition.rules, ...(definition.params ? { params: definition.params } : {}), expect: built.expect };
+  const params = definition.params?.[rule];
+  const fixture: FixtureCase = {
+    description: `${definition.description} (case ${definition.name})`,
+    district: '310151',
+    rules: [rule],
+    ...(params ? { params: { [rule]: params } } : {}),
+    expect: built.expect.filter((expected) => expected.rule === rule),
+  };
   fs.writeFileSync(path.join(dir, 'case.json'), `${JSON.stringify(fixture, null, 2)}\n`);
 }
 
 const only = process.argv.slice(2);
-const selected = CASES.filter((definition) => only.length === 0 || only.includes(definition.name));
-for (const definition of selected) writeCase(definition);
-console.log(`wrote in/ of ${selected.length} case(s); running the engine (embedded) …`);
+const selected = CASES.filter((definition) => only.length === 0 || only.includes(definition.name) || definition.rules.some((rule) => only.includes(rule)));
+// A full run starts from nothing, so a case or rule that was removed leaves no folder behind.
+if (only.length === 0) fs.rmSync(QUALITY_FIXTURES, { recursive: true, force: true });
+const folders = selected.flatMap((definition) => writeCase(definition));
+console.log(`wrote in/ of ${folders.length} rule folder(s) from ${selected.length} case(s); running the engine (embedded) …`);
 const db = await openEmbeddedDatabase({ dataDir: 'memory://' });
 try {
   await migrate(db);
   await loadReferenceData(db);
   await seedDemo(db);
-  for (const definition of selected) {
-    const findings = await runFixtureCase(db, definition.name);
-    const out = path.join(QUALITY_FIXTURES, definition.name, 'out');
+  for (const folder of folders) {
+    const findings = await runFixtureCase(db, folder);
+    const out = path.join(QUALITY_FIXTURES, folder, 'out');
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
-    console.log(`  ${definition.name.padEnd(24)} ${findings.length} finding(s)`);
+    console.log(`  ${folder.padEnd(32)} ${findings.length} finding(s)`);
   }
 } finally {
   await db.close();

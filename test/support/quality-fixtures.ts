@@ -1,4 +1,4 @@
-// Rule fixture folders (fixtures/quality/<case>/): in/ holds the package's layers as GeoJSON and
+// Rule fixture folders (fixtures/quality/<RULE_ID>/, one per rule): in/ holds the package's layers as GeoJSON and
 // case.json (which rules to run, with what parameters, and the findings a person expects); out/
 // holds findings.json, what the engine found, written by `npm run fixtures:quality` and compared
 // by test/db/quality-fixtures.test.ts on both engines. This is the runner both use: it imports the
@@ -52,9 +52,10 @@ export function readExpectedFindings(name: string): FixtureFinding[] {
   return JSON.parse(fs.readFileSync(path.join(QUALITY_FIXTURES, name, 'out', 'findings.json'), 'utf8')) as FixtureFinding[];
 }
 
-function zipLayers(dir: string): Promise<Buffer> {
-  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.geojson')).sort();
-  return zipEntries(files.map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) })));
+/** The in/ layers, zipped with a note naming the case (several rule folders share a package, and one database receives them all). */
+function zipLayers(dir: string, name: string): Promise<Buffer> {
+  const files = fs.readdirSync(dir).filter((file) => file.endsWith('.geojson')).sort();
+  return zipEntries([...files.map((file) => ({ name: file, data: fs.readFileSync(path.join(dir, file)) })), { name: 'CASE.txt', data: name }]);
 }
 
 /** Imports a case's in/ layers as a submission of the national survey and runs its rules. */
@@ -63,7 +64,7 @@ export async function runFixtureCase(db: Database, name: string): Promise<Fixtur
   const config = loadConfig({ LOG_LEVEL: 'silent', ARCHIVE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'lsp-qc-archive-')) });
   const queue = new ImportQueue(db, config.ingest, { info: () => undefined, warn: () => undefined, error: () => undefined });
   const survey = await db.kysely.selectFrom('surveys').select('id').where('kind', '=', 'national').orderBy('year').executeTakeFirstOrThrow();
-  const zip = await zipLayers(path.join(QUALITY_FIXTURES, name, 'in'));
+  const zip = await zipLayers(path.join(QUALITY_FIXTURES, name, 'in'), name);
   const accepted = await receivePackage(
     db,
     config.ingest,
