@@ -82,3 +82,28 @@ CREATE POLICY qc_rule_settings_read ON qc_rule_settings FOR SELECT TO lsp_app
   USING ((SELECT actor_role()) <> 'public');
 CREATE POLICY qc_rule_settings_write ON qc_rule_settings FOR ALL TO lsp_app
   USING ((SELECT actor_role()) = 'city_admin') WITH CHECK ((SELECT actor_role()) = 'city_admin');
+
+-- A submission goes forward (accepted, then applied) only when its latest quality run finished
+-- without a blocking finding: enforced here, for every path and role, not only in code.
+CREATE FUNCTION guard_submission_checked() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  latest record;
+BEGIN
+  IF NEW.state IN ('accepted', 'applied') AND OLD.state NOT IN ('accepted', 'applied') THEN
+    SELECT state, blocking INTO latest FROM qc_runs
+     WHERE district_code = NEW.district_code AND submission_id = NEW.id
+     ORDER BY started_at DESC LIMIT 1;
+    IF NOT FOUND OR latest.state <> 'finished' OR latest.blocking > 0 THEN
+      RAISE EXCEPTION 'submission % cannot go forward: %', NEW.id,
+        CASE WHEN NOT FOUND THEN 'it has not been checked'
+             WHEN latest.state <> 'finished' THEN 'its latest quality run did not finish'
+             ELSE format('its latest quality run has %s blocking findings', latest.blocking) END
+        USING ERRCODE = 'LS003', HINT = 'Upload a corrected package, or check again.';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER submissions_checked_before_acceptance BEFORE UPDATE OF state ON submissions
+  FOR EACH ROW EXECUTE FUNCTION guard_submission_checked();

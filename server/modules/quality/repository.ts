@@ -22,6 +22,8 @@ export interface RunRow {
   findings: number | null;
   blocking: number | null;
   summary: RunSummaryEntry[] | null;
+  /** findings by severity (from the summary); zeros while running */
+  bySeverity: Record<Severity, number>;
   error: unknown;
 }
 
@@ -37,8 +39,15 @@ function toRun(row: Record<(typeof RUN_COLUMNS)[number], unknown>): RunRow {
     findings: (row.findings as number | null) ?? null,
     blocking: (row.blocking as number | null) ?? null,
     summary: (row.summary as RunSummaryEntry[] | null) ?? null,
+    bySeverity: bySeverity((row.summary as RunSummaryEntry[] | null) ?? []),
     error: row.error ?? null,
   };
+}
+
+function bySeverity(summary: readonly RunSummaryEntry[]): Record<Severity, number> {
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const entry of summary) counts[entry.severity] += entry.findings;
+  return counts;
 }
 
 export async function listRuns(db: Queryable, submissionId: string): Promise<RunRow[]> {

@@ -55,6 +55,7 @@ export const RunSchema = Type.Object({
   findings: Type.Union([Type.Integer(), Type.Null()]),
   blocking: Type.Union([Type.Integer(), Type.Null()], { description: 'findings of severity error: the submission cannot go forward while any remain' }),
   summary: Type.Union([Type.Array(SummaryEntry), Type.Null()]),
+  bySeverity: Type.Object({ error: Type.Integer(), warning: Type.Integer(), info: Type.Integer() }, { description: 'findings by severity' }),
   error: Type.Unknown(),
 });
 
