@@ -69,7 +69,9 @@ export async function runChecks(db: Database, submissionId: string, options: Run
   const layers = presentLayers(submission.report);
   let scratch: ScratchTables | null = null;
   try {
+    const screening = Date.now();
     scratch = await createScratch(db, runId, submissionId, layers);
+    if (TRACE) process.stderr.write(`[qc] geometry screening and twins: ${((Date.now() - screening) / 1000).toFixed(2)} s\n`);
     const summary: RunSummaryEntry[] = [];
     const counter = { next: 1 };
     const rowRules = rules.filter((item) => item.rule.kind === 'row');

@@ -8,6 +8,13 @@ import type { Database, ScriptExec } from '../../db/engine.ts';
 import { CHECKED_LAYERS, type CheckedLayer, type ScratchTables } from './rule.ts';
 import { text } from './rules/sql.ts';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function checkedUuid(id: string): string {
+  if (!UUID.test(id)) throw new Error(`not a uuid: ${id}`);
+  return id;
+}
+
 export async function createScratch(db: Database, runId: string, submissionId: string, layers: readonly CheckedLayer[]): Promise<ScratchTables> {
   const suffix = runId.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/.test(suffix)) throw new Error(`not a run id: ${runId}`);
@@ -16,33 +23,33 @@ export async function createScratch(db: Database, runId: string, submissionId: s
   const twins = `import_work.qc_twins_${suffix}`;
   const faultCounts = new Map<CheckedLayer, number>();
   await db.scriptTransaction(async (exec) => {
-    await exec(`CREATE TABLE ${faults} (layer text NOT NULL, record_no integer NOT NULL, bsm text, reason text, location geometry,
-                  issues jsonb, original geometry, repaired geometry, PRIMARY KEY (layer, record_no))`);
+    await exec(`SELECT set_config('jit', 'off', true)`);
     await exec(`CREATE TABLE ${areas} (kind text NOT NULL, g geometry)`);
-    for (const code of layers) {
-      const layer = CHECKED_LAYERS[code];
-      const [row] = await exec(
-        `WITH screened AS (
-           SELECT s.record_no, s.bsm, s.geom, s.geometry_issues,
-                  CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
-             FROM ${layer.table} s WHERE s.submission_id = $1),
-         faulty AS (
-           SELECT x.*, d.reason, d.location FROM screened x
-           LEFT JOIN LATERAL (SELECT (ST_IsValidDetail(x.geom)).* WHERE x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom) AND NOT x.valid) d ON true
-            WHERE NOT x.valid OR x.geometry_issues IS NOT NULL),
-         stored AS (
-           INSERT INTO ${faults} (layer, record_no, bsm, reason, location, issues, original, repaired)
-           SELECT ${text(code)}, record_no, bsm,
-                  CASE WHEN geom IS NULL OR ST_IsEmpty(geom) THEN 'no_geometry' ELSE reason END,
-                  location, geometry_issues, geom,
-                  CASE WHEN geom IS NULL OR ST_IsEmpty(geom) THEN NULL WHEN valid THEN geom ELSE ST_CollectionExtract(ST_MakeValid(geom), 3) END
-             FROM faulty RETURNING 1)
-         SELECT count(*)::int AS n FROM stored`,
-        [submissionId],
-      );
-      if (!row) throw new Error(`geometry screening of ${code} returned no result`);
-      faultCounts.set(code, Number(row.n));
-    }
+    // CREATE TABLE AS, which may scan in parallel (the ST_IsValid scan is the costly part), with a
+    // sentinel row last: the embedded engine's silent GEOS failure must not pass as "all valid".
+    // (A utility statement takes no parameters: the submission id, a checked uuid, is inlined.)
+    const screen = (code: CheckedLayer) => `
+      SELECT ${text(code)}::text AS layer, x.record_no, x.bsm::text,
+             CASE WHEN x.geom IS NULL OR ST_IsEmpty(x.geom) THEN 'no_geometry' ELSE (d.detail).reason END AS reason,
+             (d.detail).location AS location, x.geometry_issues AS issues, x.geom::geometry AS original,
+             CASE WHEN x.geom IS NULL OR ST_IsEmpty(x.geom) THEN NULL WHEN x.valid THEN x.geom::geometry
+                  ELSE ST_CollectionExtract(ST_MakeValid(x.geom), 3) END AS repaired,
+             false AS sentinel
+        FROM (SELECT s.record_no, s.bsm, s.geom, s.geometry_issues,
+                     CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
+                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = ${text(checkedUuid(submissionId))}::uuid) x
+        LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.geom) AS detail WHERE x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom) AND NOT x.valid) d ON true
+       WHERE NOT x.valid OR x.geometry_issues IS NOT NULL`;
+    await exec(
+      `CREATE TABLE ${faults} AS
+         ${layers.map(screen).join(' UNION ALL ')}
+         UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true`,
+    );
+    const [check] = await exec(`SELECT count(*) FILTER (WHERE sentinel)::int AS sentinels FROM ${faults}`);
+    if (Number(check?.sentinels) !== 1) throw new Error('geometry screening ended early (a geometry operation failed)');
+    await exec(`DELETE FROM ${faults} WHERE sentinel; ALTER TABLE ${faults} DROP COLUMN sentinel, ALTER COLUMN layer SET NOT NULL, ALTER COLUMN record_no SET NOT NULL, ADD PRIMARY KEY (layer, record_no)`);
+    for (const row of await exec(`SELECT layer, count(*)::int AS n FROM ${faults} GROUP BY layer`)) faultCounts.set(row.layer as CheckedLayer, Number(row.n));
+    for (const code of layers) if (!faultCounts.has(code)) faultCounts.set(code, 0);
     if (layers.includes('DLTB') && layers.includes('YJJBNTTB')) await findTwins(exec, twins, faults, submissionId);
   });
   return { faults, areas, faultCounts, twins: layers.includes('DLTB') && layers.includes('YJJBNTTB') ? twins : null };
