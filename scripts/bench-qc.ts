@@ -1,4 +1,4 @@
-// npm run bench:qc [-- --parcels 1000000 --district 310115 --seed 1 --rounds 2]
+// npm run bench:qc [-- --parcels 1000000 --district 310115 --seed 1 --rounds 3]
 // Runs the full quality rule set (`npm run check` in a child process) on a generated package
 // imported into a fresh database, and in the same run the bare PostGIS baseline on the same DLTB
 // table: the overlap self-join with ST_Relate(a.geom, b.geom, '2********') over the spatial index,
@@ -10,7 +10,7 @@ import pg from 'pg';
 import { REPO_ROOT } from '../server/config.ts';
 import { adminStatement, benchOptions, benchPackage, freshBenchDatabase, lastJsonLine, runTimed, serverUrlOrExit } from './bench-common.ts';
 
-const options = benchOptions(2);
+const options = benchOptions(3);
 const serverUrl = serverUrlOrExit('bench:qc', 'runs the rule set and the baseline on the same PostGIS server');
 const { zipPath, manifest } = await benchPackage(options);
 const DATABASE = 'lsp_bench_qc';
@@ -76,6 +76,9 @@ for (let round = 1; round <= options.rounds; round++) {
   }
 }
 
+// Each round's own ratio too: on a shared machine the speed drifts between rounds, and a best
+// round of one side may meet a slow round of the other.
+platform.forEach((result, k) => console.log(`  round ${k + 1} ratio: ${(result.seconds / baseline[k]!.total).toFixed(2)}`));
 const bestPlatform = platform.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const bestBaseline = baseline.reduce((a, b) => (b.total < a.total ? b : a));
 const ratio = bestPlatform.seconds / bestBaseline.total;

@@ -4,6 +4,7 @@ import { detectCapabilities, type Capabilities } from './db/capabilities.ts';
 import { openDatabase, type Database } from './db/engine.ts';
 import { migrate } from './db/migrator.ts';
 import { sweepInterruptedImports } from './modules/ingest/staging-repository.ts';
+import { sweepInterruptedChecks } from './modules/quality/scratch.ts';
 import { loadReferenceData } from './seed/reference.ts';
 
 export interface PreparedDatabase {
@@ -17,8 +18,10 @@ export async function prepareDatabase(config: Config): Promise<PreparedDatabase>
   try {
     const migrationsApplied = await migrate(db);
     await loadReferenceData(db);
-    // No import runs before the app starts: scratch tables left now belong to interrupted ones.
+    // No import or check runs before the app starts: scratch tables and running checks left now
+    // belong to interrupted ones.
     await sweepInterruptedImports(db);
+    await sweepInterruptedChecks(db);
     const capabilities = await detectCapabilities(db);
     return { db, capabilities, migrationsApplied };
   } catch (error) {

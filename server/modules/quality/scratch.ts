@@ -84,3 +84,22 @@ export async function dropScratch(db: Database, scratch: ScratchTables): Promise
     await exec(`DROP TABLE IF EXISTS ${scratch.areas}`);
   });
 }
+
+/**
+ * At start no check is running (one platform instance per database, as for imports): runs left
+ * 'running' were interrupted. Their findings go, the run is marked failed, and the submission
+ * returns to 'imported' to be checked again. (Their scratch tables go with the import sweep.)
+ */
+export async function sweepInterruptedChecks(db: Database): Promise<number> {
+  return db.scriptTransaction(async (exec) => {
+    const runs = await exec(
+      `UPDATE qc_runs SET state = 'failed', finished_at = clock_timestamp(),
+              error = jsonb_build_object('code', 'QC_INTERRUPTED', 'message', jsonb_build_object(
+                'zh', '质检被中断（服务停止），请重新质检', 'en', 'The check was interrupted (the service stopped); run it again.'))
+        WHERE state = 'running' RETURNING district_code, id`,
+    );
+    for (const run of runs) await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [run.district_code, run.id]);
+    await exec(`UPDATE submissions SET state = 'imported', updated_at = now() WHERE state = 'checking'`);
+    return runs.length;
+  });
+}
