@@ -191,8 +191,10 @@ const CASES: CaseDefinition[] = [
       wrongKcmj.attributes.TBDLMJ = Number(wrongKcmj.attributes.TBMJ) - Number(wrongKcmj.attributes.KCMJ);
       const wrongNet = dltb('0101', square(11, 0));
       wrongNet.attributes.TBDLMJ = Number(wrongNet.attributes.TBDLMJ) - 1;
+      // An unknown class (ATTR_CODE_DLBM's finding) is not judged by the class rules as well.
+      const unknownClass = dltb('0101', square(12, 0), { DLBM: '0199', GDPDJB: '', ZZSXDM: '', ZZSXMC: '', KCXS: 0.05, KCDLBM: '1203', XZDWKD: 4 });
       return {
-        DLTB: [...clean, noGrade, noPlanting, terraceOnFlat, deductionNoClass, forestDeduction, widthOffLinear, noCzcsxm, wrongKcmj, wrongNet],
+        DLTB: [...clean, noGrade, noPlanting, terraceOnFlat, deductionNoClass, forestDeduction, widthOffLinear, noCzcsxm, wrongKcmj, wrongNet, unknownClass],
         expect: [
           find('LOGIC_CULTIVATED_GRADE', noGrade), find('LOGIC_CULTIVATED_PLANTING', noPlanting), find('LOGIC_GDLX_GRADE', terraceOnFlat),
           find('LOGIC_KCXS_KCDLBM', deductionNoClass), find('LOGIC_NON_CULTIVATED_DEDUCTION', forestDeduction), find('LOGIC_XZDWKD_LINEAR', widthOffLinear),
@@ -245,12 +247,22 @@ const CASES: CaseDefinition[] = [
   },
   {
     name: 'gap',
-    description: 'A 3×3 block of 50 m squares whose centre parcel stops 5 m short of its neighbours all round (a 900 m² ring-shaped gap); the package covers its own 行政区 (extent xzq).',
+    description:
+      'A 3×3 block of 50 m squares whose centre parcel stops 5 m short of its neighbours all round (a 900 m² ring-shaped gap), and a corner parcel drawn as a bow-tie: ' +
+      'an invalid parcel counts as covering its convex hull, so its fault makes no gap. The package covers its own 行政区 (extent xzq).',
     rules: ['TOPO_GAP'],
     params: { TOPO_GAP: { extent: 'xzq' } },
     build() {
       const parcels: Parcel[] = [];
-      for (let j = 0; j < 3; j++) for (let i = 0; i < 3; i++) parcels.push(i === 1 && j === 1 ? dltb('0101', [[rect(55, 55, 40, 40)]]) : dltb('0101', square(i, j)));
+      for (let j = 0; j < 3; j++) {
+        for (let i = 0; i < 3; i++) {
+          if (i === 1 && j === 1) parcels.push(dltb('0101', [[rect(55, 55, 40, 40)]]));
+          else if (i === 2 && j === 2) {
+            const [a, b, c, d] = rect(100, 100, 50, 50);
+            parcels.push(dltb('0101', [[[a!, c!, b!, d!, a!]]], { TBMJ: 2500 }));
+          } else parcels.push(dltb('0101', square(i, j)));
+        }
+      }
       return { DLTB: parcels, XZQ: { rings: [[rect(0, 0, 150, 150)]] }, expect: [{ rule: 'TOPO_GAP', bsm: parcels[0]!.bsm }] };
     },
   },

@@ -6,6 +6,8 @@
 // add back, and those tiles are looked at regardless). Tiles whose deficit could hide a gap are
 // split in four and screened again, down to ~250 m; only those leaf tiles are unioned exactly, and
 // a gap that reaches a leaf's edge pulls in the neighbouring leaf, so a gap is never cut short.
+// An invalid parcel counts as covering its convex hull: the hole its fault leaves is
+// GEOM_INVALID's finding, not a gap (a bow-tie's repair keeps two small lobes of a whole parcel).
 import type { SetRule, SetRuleContext } from '../rule.ts';
 import { CHECKED_LAYERS, literal, numberParam } from '../rule.ts';
 import { usableSources } from './parcels.ts';
@@ -160,7 +162,7 @@ async function suspectTiles(context: SetRuleContext, grid: GridOrigin): Promise<
 
 /** Per tile: boundary area inside it less the parcels' area inside it, in m² (approximate: screening only). */
 async function tileDeficits(context: SetRuleContext, grid: GridOrigin, tiles: readonly Tile[]): Promise<number[]> {
-  const sources = usableSources(context, CHECKED_LAYERS.DLTB);
+  const sources = usableSources(context, CHECKED_LAYERS.DLTB, [], 'hull');
   const covers = sources
     .map((source) => `SELECT t.n, CASE WHEN s.geom @ t.env THEN ST_Area(s.geom) ELSE ST_Area(ST_ClipByBox2D(s.geom, t.env)) END AS a
                         FROM tiles t JOIN ${source} s ON s.geom && t.env`)
@@ -186,7 +188,7 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
   const table = `${context.scratch.areas}`;
   const done = new Set<string>();
   let pending = leaves.filter((tile) => !done.has(key(tile)));
-  const sources = usableSources(context, CHECKED_LAYERS.DLTB);
+  const sources = usableSources(context, CHECKED_LAYERS.DLTB, [], 'hull');
   const parts = sources.map((source) => `SELECT ST_Intersection(s.geom, t.env, ${GRID}) AS g FROM ${source} s WHERE s.geom && t.env`).join(' UNION ALL ');
   while (pending.length > 0) {
     for (const tile of pending) done.add(key(tile));

@@ -5,6 +5,14 @@ import { blank, filled, GROUP, hasField } from './sql.ts';
 const BOTH: readonly CheckedLayer[] = ['DLTB', 'YJJBNTTB'];
 const CULTIVATED = `${GROUP} = '01'`;
 
+/**
+ * The record's DLBM is a code of the classification. Rules that depend on the class hold back on
+ * an unknown code: that is ATTR_CODE_DLBM's finding, and its consequences would only repeat it.
+ */
+function knownClass(context: RowRuleContext): string {
+  return `(${context.codeList('dlbm')} ? s.dlbm)`;
+}
+
 const toleranceSpec: ParamSpec = { type: 'number', minimum: 0, description: { zh: '允许误差（平方米）', en: 'tolerance (m²)' } };
 
 function needs(context: RowRuleContext, ...columns: string[]): boolean {
@@ -24,7 +32,7 @@ export const cultivatedGrade: RowRule = {
   sql(context) {
     if (!needs(context, 'dlbm', 'gdpdjb')) return null;
     return {
-      when: `${CULTIVATED} AND (s.gdpdjb IS NULL OR NOT (s.gdpdjb = ANY(${literal(codesParam(context.params, 'grades'))})))`,
+      when: `${knownClass(context)} AND ${CULTIVATED} AND (s.gdpdjb IS NULL OR NOT (s.gdpdjb = ANY(${literal(codesParam(context.params, 'grades'))})))`,
       zh: `format('耕地（%s）的耕地坡度级别为 %s，应为 1–5', s.dlbm, coalesce(nullif(btrim(s.gdpdjb), ''), '空'))`,
       en: `format('cultivated land (%s) has GDPDJB %s; it needs 1-5', s.dlbm, coalesce(nullif(btrim(s.gdpdjb), ''), 'empty'))`,
       details: `jsonb_build_object('dlbm', s.dlbm, 'gdpdjb', s.gdpdjb)`,
@@ -48,7 +56,7 @@ export const cultivatedPlanting: RowRule = {
   sql(context) {
     if (!needs(context, 'dlbm', 'zzsxdm')) return null;
     return {
-      when: `${CULTIVATED} AND (s.zzsxdm IS NULL OR NOT (s.zzsxdm = ANY(${literal(codesParam(context.params, 'codes'))})))`,
+      when: `${knownClass(context)} AND ${CULTIVATED} AND (s.zzsxdm IS NULL OR NOT (s.zzsxdm = ANY(${literal(codesParam(context.params, 'codes'))})))`,
       zh: `format('耕地（%s）的种植属性为 %s，应为耕地适用的种植属性', s.dlbm, coalesce(nullif(btrim(s.zzsxdm), ''), '空'))`,
       en: `format('cultivated land (%s) has ZZSXDM %s; it needs a planting attribute for cultivated land', s.dlbm, coalesce(nullif(btrim(s.zzsxdm), ''), 'empty'))`,
       details: `jsonb_build_object('dlbm', s.dlbm, 'zzsxdm', s.zzsxdm)`,
@@ -111,7 +119,7 @@ export const noDeductionOffCultivated: RowRule = {
   sql(context) {
     if (!needs(context, 'dlbm', 'kcxs', 'kcdlbm')) return null;
     return {
-      when: `${filled('dlbm')} AND ${GROUP} <> '01' AND (coalesce(s.kcxs, 0) <> 0 OR ${filled('kcdlbm')})`,
+      when: `${knownClass(context)} AND ${GROUP} <> '01' AND (coalesce(s.kcxs, 0) <> 0 OR ${filled('kcdlbm')})`,
       zh: `format('非耕地（%s）的扣除系数为 %s、扣除地类编码为 %s，应为 0 和空', s.dlbm, coalesce(s.kcxs, 0), coalesce(nullif(btrim(s.kcdlbm), ''), '空'))`,
       en: `format('non-cultivated parcel (%s) has KCXS %s and KCDLBM %s; expected 0 and empty', s.dlbm, coalesce(s.kcxs, 0), coalesce(nullif(btrim(s.kcdlbm), ''), 'empty'))`,
       details: `jsonb_build_object('dlbm', s.dlbm, 'kcxs', s.kcxs, 'kcdlbm', s.kcdlbm)`,
@@ -132,7 +140,7 @@ export const linearWidth: RowRule = {
   sql(context) {
     if (!needs(context, 'dlbm', 'xzdwkd')) return null;
     return {
-      when: `coalesce(s.xzdwkd, 0) <> 0 AND (s.dlbm IS NULL OR NOT (s.dlbm = ANY(${literal(codesParam(context.params, 'classes'))})))`,
+      when: `coalesce(s.xzdwkd, 0) <> 0 AND ${knownClass(context)} AND NOT (s.dlbm = ANY(${literal(codesParam(context.params, 'classes'))}))`,
       zh: `format('地类 %s 不是线状地类，不应填写线状地物宽度（%s 米）', coalesce(s.dlbm, '空'), s.xzdwkd)`,
       en: `format('class %s is not linear but XZDWKD is %s m', coalesce(s.dlbm, 'empty'), s.xzdwkd)`,
       details: `jsonb_build_object('dlbm', s.dlbm, 'xzdwkd', s.xzdwkd)`,
@@ -161,7 +169,7 @@ export const constructionAttribute: RowRule = {
     if (!needs(context, 'dlbm', 'czcsxm')) return null;
     const { params } = context;
     return {
-      when: `(${GROUP} = ANY(${literal(codesParam(params, 'groups'))}) OR s.dlbm = ANY(${literal(codesParam(params, 'classes'))}))
+      when: `${knownClass(context)} AND (${GROUP} = ANY(${literal(codesParam(params, 'groups'))}) OR s.dlbm = ANY(${literal(codesParam(params, 'classes'))}))
              AND NOT (s.dlbm = ANY(${literal(codesParam(params, 'except'))})) AND ${blank('czcsxm')}`,
       zh: `format('建设用地（%s）未填写城镇村属性码', s.dlbm)`,
       en: `format('construction land (%s) has no CZCSXM', s.dlbm)`,

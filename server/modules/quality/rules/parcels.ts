@@ -11,7 +11,7 @@ import { text } from './sql.ts';
  * given columns (geom always included). The first is the valid records, the second (only when the
  * layer has faults) the repaired ones.
  */
-export function usableSources(context: SetRuleContext, layer: LayerTable, columns: readonly string[] = []): string[] {
+export function usableSources(context: SetRuleContext, layer: LayerTable, columns: readonly string[] = [], invalidAs: 'repair' | 'hull' = 'repair'): string[] {
   const list = ['record_no', 'bsm', ...columns].map((column) => `t.${column}`).join(', ');
   const faults = context.scratch.faults;
   const faulty = context.scratch.faultCounts.get(layer.code) ?? 0;
@@ -19,7 +19,10 @@ export function usableSources(context: SetRuleContext, layer: LayerTable, column
       WHERE t.submission_id = $1 AND t.geom IS NOT NULL
       ${faulty ? `AND t.record_no NOT IN (SELECT record_no FROM ${faults} WHERE layer = ${text(layer.code)})` : ''})`;
   if (!faulty) return [valid];
-  const repaired = `(SELECT ${list}, f.repaired AS geom FROM ${layer.table} t
+  // 'hull': an invalid parcel stands for its convex hull (what a bow-tie was meant to cover), not
+  // for the lobes ST_MakeValid keeps of it.
+  const geom = invalidAs === 'hull' ? `CASE WHEN f.reason IS NULL THEN f.repaired ELSE ST_CollectionExtract(ST_ConvexHull(f.original), 3) END` : 'f.repaired';
+  const repaired = `(SELECT ${list}, ${geom} AS geom FROM ${layer.table} t
       JOIN ${faults} f ON f.layer = ${text(layer.code)} AND f.record_no = t.record_no
       WHERE t.submission_id = $1 AND f.repaired IS NOT NULL AND NOT ST_IsEmpty(f.repaired))`;
   return [valid, repaired];
