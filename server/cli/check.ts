@@ -1,10 +1,9 @@
 // npm run check -- <submission id> [--json]
 // Runs the quality rule set (质检) over an imported submission, as the platform does after every
 // import, and prints the summary per rule.
-import { AppError } from '../errors.ts';
 import { runChecks, type CheckProgress } from '../modules/quality/engine.ts';
 import { runSummary } from '../modules/quality/repository.ts';
-import { configOrExit, fail, openPlatformOrExit, parseCommandLine } from './common.ts';
+import { configOrExit, fail, openPlatformOrExit, parseCommandLine, reportRefusal } from './common.ts';
 
 const USAGE = `usage: npm run check -- <submission id> [--json]`;
 
@@ -38,10 +37,7 @@ try {
     }
   }
 } catch (error) {
-  if (error instanceof AppError) {
-    console.error(`${error.code}: ${error.zh}\n${error.en}`);
-    process.exitCode = 1;
-  } else throw error;
+  reportRefusal(error);
 } finally {
   await db.close();
 }

@@ -3,6 +3,7 @@
 // open the platform's database.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
 import { prepareDatabase, type PreparedDatabase } from '../platform.ts';
 
 export function fail(message: string, code = 2): never {
@@ -36,4 +37,11 @@ export function configOrExit(): Config {
 
 export function openPlatformOrExit(config: Config, exitCode = 2): Promise<PreparedDatabase> {
   return prepareDatabase(config).catch((error: Error) => fail(`无法打开数据库 / cannot open the database: ${error.message}`, exitCode));
+}
+
+/** A refusal the platform explains (AppError) is printed in both languages with exit code 1; anything else is a crash. */
+export function reportRefusal(error: unknown): void {
+  if (!(error instanceof AppError)) throw error;
+  console.error(`${error.code}: ${error.zh}\n${error.en}`);
+  process.exitCode = 1;
 }

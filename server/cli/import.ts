@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asSystem } from '../db/context.ts';
-import { configOrExit, fail, openPlatformOrExit, parseCommandLine } from './common.ts';
-import { AppError } from '../errors.ts';
+import { configOrExit, fail, openPlatformOrExit, parseCommandLine, reportRefusal } from './common.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
 import type { ImportProgress } from '../modules/ingest/importer.ts';
 import { ImportQueue } from '../modules/ingest/jobs.ts';
@@ -129,10 +128,7 @@ try {
     console.log(`  ${report.records} records in ${seconds.toFixed(1)} s, peak memory ${peakMb} MB, sha256 ${accepted.sha256}`);
   }
 } catch (error) {
-  if (error instanceof AppError) {
-    console.error(`${error.code}: ${error.zh}\n${error.en}`);
-    process.exitCode = 1;
-  } else throw error;
+  reportRefusal(error);
 } finally {
   await db.close();
 }

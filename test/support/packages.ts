@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yazl from 'yazl';
+import { zipToBuffer } from '../../server/modules/quality/export.ts';
 import { gaussKrugerPrj, writeShapefile, type DbfField, type ShapefileOptions, type ShapefileRecord } from '../../server/seed/generator/shapefile-writer.ts';
 
 export const ZONE40_PRJ = gaussKrugerPrj(40);
@@ -79,13 +80,7 @@ export function zipEntries(entries: ZipEntryInput[]): Promise<Buffer> {
       mtime: new Date('2020-01-01T00:00:00Z'),
     });
   }
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
+  return zipToBuffer(zip);
 }
 
 /** Zips every file of a folder by its base name (or under `prefix/`). */

@@ -95,6 +95,11 @@ export function findingsXlsx(findings: readonly FindingRow[], summary: readonly 
   add('xl/styles.xml', STYLES);
   add('xl/worksheets/sheet1.xml', sheetXml(rows));
   add('xl/worksheets/sheet2.xml', sheetXml(summaryRows));
+  return zipToBuffer(zip);
+}
+
+/** Ends a yazl zip and collects it in memory (small files: reports, test packages). */
+export function zipToBuffer(zip: yazl.ZipFile): Promise<Buffer> {
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
