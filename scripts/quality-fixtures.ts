@@ -92,6 +92,12 @@ function farmland(on: Parcel | null, rings: Ring[][]): Parcel {
 
 const square = (i: number, j: number, size = 50): Ring[][] => [[rect(i * size, j * size, size, size)]];
 
+/** A 50 m square with two corners swapped: the ring crosses itself (a bow-tie). TBMJ is the square's. */
+function bowTieSquare(x: number, y: number): Ring[][] {
+  const [a, b, c, d] = rect(x, y, 50, 50);
+  return [[[a!, c!, b!, d!, a!]]];
+}
+
 function layer(name: string, parcels: Parcel[]): string {
   const features = parcels.map((parcel) => ({
     type: 'Feature',
@@ -209,8 +215,7 @@ const CASES: CaseDefinition[] = [
     rules: ['GEOM_INVALID', 'GEOM_MULTIPART'],
     build() {
       const ok = dltb('0101', square(0, 0));
-      const [a, b, c, d] = rect(60, 0, 50, 50);
-      const bowTie = dltb('0101', [[[a!, c!, b!, d!, a!]]], { TBMJ: 2500 });
+      const bowTie = dltb('0101', bowTieSquare(60, 0), { TBMJ: 2500 });
       const [p, q, r, s] = rect(120, 0, 50, 50);
       const tip: [number, number] = [E0 + 145, N0 + 80];
       const mid: [number, number] = [E0 + 145, N0 + 50];
@@ -258,8 +263,7 @@ const CASES: CaseDefinition[] = [
         for (let i = 0; i < 3; i++) {
           if (i === 1 && j === 1) parcels.push(dltb('0101', [[rect(55, 55, 40, 40)]]));
           else if (i === 2 && j === 2) {
-            const [a, b, c, d] = rect(100, 100, 50, 50);
-            parcels.push(dltb('0101', [[[a!, c!, b!, d!, a!]]], { TBMJ: 2500 }));
+            parcels.push(dltb('0101', bowTieSquare(100, 100), { TBMJ: 2500 }));
           } else parcels.push(dltb('0101', square(i, j)));
         }
       }

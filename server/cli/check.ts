@@ -2,7 +2,6 @@
 // Runs the quality rule set (质检) over an imported submission, as the platform does after every
 // import, and prints the summary per rule.
 import { runChecks, type CheckProgress } from '../modules/quality/engine.ts';
-import { runSummary } from '../modules/quality/repository.ts';
 import { configOrExit, fail, openPlatformOrExit, parseCommandLine, reportRefusal } from './common.ts';
 
 const USAGE = `usage: npm run check -- <submission id> [--json]`;
@@ -25,11 +24,11 @@ try {
       }
     },
   });
-  const summary = await runSummary(db.kysely, outcome.runId);
+  const { summary, ...counts } = outcome;
   const seconds = (Date.now() - started) / 1000;
   const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
   if (values.json) {
-    console.log(JSON.stringify({ ...outcome, seconds, peakRssMb: peakMb, rules: summary }));
+    console.log(JSON.stringify({ ...counts, seconds, peakRssMb: peakMb, rules: summary }));
   } else {
     console.log(`质检完成 / checked: run ${outcome.runId} — ${outcome.state}, ${outcome.findings} findings, ${outcome.blocking} blocking, ${seconds.toFixed(1)} s, peak memory ${peakMb} MB`);
     for (const rule of summary) {

@@ -3,12 +3,13 @@
 // submission to 'checked' or 'rejected' (blocking findings) in one transaction. A run that fails
 // leaves no findings behind and the submission as it was.
 import type { Database, ScriptExec } from '../../db/engine.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, commonErrors } from '../../errors.ts';
+import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
 import type { ImportReport } from '../ingest/importer.ts';
 import { CHECKED_LAYERS, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
 import { pointOf, text } from './rules/sql.ts';
 import { effectiveRules, type EffectiveRule } from './settings.ts';
-import { createScratch, dropScratch } from './scratch.ts';
+import { createScratch, dropScratch, withoutJit } from './scratch.ts';
 
 export interface CheckProgress {
   stage: 'checking';
@@ -32,6 +33,7 @@ export interface RunOutcome {
   findings: number;
   blocking: number;
   state: 'checked' | 'rejected';
+  summary: RunSummaryEntry[];
 }
 
 export interface RunOptions {
@@ -48,10 +50,6 @@ const TRACE = process.env.QC_TRACE;
 
 const FINDING_INSERT_COLUMNS = 'district_code, run_id, finding_no, rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom';
 
-export function engineFailure(ruleId: string, reason: string): AppError {
-  return new AppError(500, 'QC_ENGINE_FAILED', `质检规则 ${ruleId} 执行失败：${reason}`, `Quality rule ${ruleId} failed: ${reason}`, { ruleId });
-}
-
 interface SubmissionFacts {
   id: string;
   district_code: string;
@@ -67,6 +65,7 @@ export async function runChecks(db: Database, submissionId: string, options: Run
     .map((item) => (options.overrides?.[item.rule.id] ? { ...item, params: { ...item.params, ...options.overrides[item.rule.id] } } : item));
   const runId = await startRun(db, submission, rules, options.startedBy);
   const layers = presentLayers(submission.report);
+  const imported = importedFacts(submission.report);
   let scratch: ScratchTables | null = null;
   try {
     const screening = Date.now();
@@ -83,16 +82,17 @@ export async function runChecks(db: Database, submissionId: string, options: Run
     const started = Date.now();
     const rowCounts = new Map<string, number>();
     for (const layer of layers) {
-      const counts = await runRowRules(db, { runId, submission, layer: CHECKED_LAYERS[layer], rules: rowRules, scratch, counter, facts: importedFacts(submission.report).get(layer) });
+      const counts = await runRowRules(db, { runId, submission, layer: CHECKED_LAYERS[layer], rules: rowRules, scratch, counter, facts: imported.get(layer) });
       for (const [id, n] of counts) rowCounts.set(id, (rowCounts.get(id) ?? 0) + n);
     }
+    // Row rules share their scans: each is credited an equal share of the time.
     const rowMs = Date.now() - started;
     for (const item of rowRules) summary.push(entry(item, rowCounts.get(item.rule.id) ?? 0, Math.round(rowMs / Math.max(1, rowRules.length))));
     let done = rowRules.length;
     for (const item of setRules) {
       progress(item.rule.id, done);
       const ruleStarted = Date.now();
-      const n = await runSetRule(db, { runId, submission, item, layers, scratch, counter });
+      const n = await runSetRule(db, { runId, submission, item, layers, scratch, counter, imported });
       summary.push(entry(item, n, Date.now() - ruleStarted));
       done++;
     }
@@ -114,11 +114,11 @@ async function loadSubmission(db: Database, submissionId: string): Promise<Submi
   const [row] = await db.scriptTransaction((exec) =>
     exec(`SELECT id, district_code, survey_id, state::text AS state, report FROM submissions WHERE id = $1`, [submissionId]),
   );
-  if (!row) throw new AppError(404, 'NOT_FOUND', `未找到提交：${submissionId}`, `submission not found: ${submissionId}`, { id: submissionId });
+  if (!row) throw commonErrors.notFound('提交 submission', submissionId);
   const facts = row as unknown as SubmissionFacts;
-  if (!['imported', 'checked', 'rejected', 'checking'].includes(facts.state)) {
-    throw new AppError(409, 'QC_NOT_IMPORTED', `提交处于“${facts.state}”状态，只有导入完成的成果可以质检`, `The submission is ${facts.state}: only an imported package can be checked`, { state: facts.state });
-  }
+  // 'checking' too: the run after an import finds the submission as the import left it, and a
+  // run the start-up sweep has not yet cleared may be repeated.
+  if (!CHECKABLE_STATES.includes(facts.state) && facts.state !== 'checking') throw qualityErrors.notImported(facts.state);
   return facts;
 }
 
@@ -132,7 +132,7 @@ function importedFacts(report: ImportReport | null): Map<CheckedLayer, ImportedL
   const facts = new Map<CheckedLayer, ImportedLayerFacts>();
   for (const layer of report?.layers ?? []) {
     if (layer.code in CHECKED_LAYERS) {
-      facts.set(layer.code as CheckedLayer, { records: layer.records, missingFields: layer.missingFields, missingMandatoryFields: layer.missingMandatoryFields });
+      facts.set(layer.code as CheckedLayer, { missingFields: layer.missingFields, missingMandatoryFields: layer.missingMandatoryFields });
     }
   }
   return facts;
@@ -177,10 +177,8 @@ async function storeFindings(
     `CREATE TEMP TABLE qc_found (rule_id, severity, layer, record_no, bsm, other_bsm, message_zh, message_en, details, geom, sentinel) AS
        SELECT ${head}, false FROM (${select}) f
        UNION ALL
-       SELECT NULL::text, NULL::qc_severity, NULL::text, NULL::int, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::geometry, true`.replace(
-      /\$(\d+)/g,
-      (_, n: string) => inlined(params[Number(n) - 1]),
-    ),
+       SELECT NULL::text, NULL::qc_severity, NULL::text, NULL::int, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::geometry, true`,
+    params,
   );
   const rows = await exec(
     `WITH numbered AS (SELECT row_number() OVER () AS k, f.* FROM qc_found f WHERE NOT f.sentinel),
@@ -193,17 +191,9 @@ async function storeFindings(
   );
   await exec(`DROP TABLE qc_found`);
   if (TRACE) process.stderr.write(`[qc] ${run.ruleId}: ${((Date.now() - started) / 1000).toFixed(2)} s\n${TRACE === 'sql' ? `${select}\n` : ''}`);
-  if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw engineFailure(run.ruleId, 'the statement ended early (a geometry operation failed)');
+  if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw qualityErrors.engineFailed(run.ruleId, 'the statement ended early (a geometry operation failed)');
   run.counter.next += Number(rows[0]!.total);
   return new Map(Object.entries(rows[0]!.per_rule as Record<string, number>).map(([id, n]) => [id, Number(n)]));
-}
-
-/** A bind parameter as a SQL literal: CREATE TABLE AS is a utility statement and takes no parameters. */
-function inlined(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value === 'string') return text(value);
-  throw new Error(`cannot inline a parameter of type ${typeof value}`);
 }
 
 interface RowRun {
@@ -221,7 +211,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
   const applicable = run.rules.filter((item) => (item.rule as RowRule).layers.includes(run.layer.code));
   if (applicable.length === 0) return new Map();
   return db.scriptTransaction(async (exec) => {
-    await tuneSession(exec);
+    await withoutJit(exec);
     const codeLists = await loadCodeLists(exec);
     const faulty = (run.scratch.faultCounts.get(run.layer.code) ?? 0) > 0;
     const missing = new Set((run.facts?.missingFields ?? []).map((field) => field.toUpperCase()));
@@ -235,7 +225,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
         missingFields: missing,
         codeList: (list) => {
           const codes = codeLists.get(list);
-          if (!codes) throw engineFailure(item.rule.id, `no code list ${list}`);
+          if (!codes) throw qualityErrors.engineFailed(item.rule.id, `no code list ${list}`);
           return `${text(JSON.stringify(Object.fromEntries(codes)))}::jsonb`;
         },
         geometryUsable: `s.qc_usable`,
@@ -262,15 +252,6 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
   });
 }
 
-/**
- * PostGIS functions are costed high, so nearly every rule statement crosses the JIT threshold, and
- * compiling the long expression lists of a rule statement takes longer than running it on a few
- * thousand parcels. The checks run without JIT (for this transaction only).
- */
-async function tuneSession(exec: ScriptExec): Promise<void> {
-  await exec(`SELECT set_config('jit', 'off', true)`);
-}
-
 async function loadCodeLists(exec: ScriptExec): Promise<Map<string, Map<string, string>>> {
   const rows = await exec(`SELECT list, code, name FROM code_lists ORDER BY list, sort_order`);
   const lists = new Map<string, Map<string, string>>();
@@ -289,6 +270,7 @@ interface SetRun {
   layers: CheckedLayer[];
   scratch: ScratchTables;
   counter: Counter;
+  imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
 }
 
 async function runSetRule(db: Database, run: SetRun): Promise<number> {
@@ -297,7 +279,7 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
   const layers = run.layers.filter((code) => rule.layers.includes(code)).map((code) => CHECKED_LAYERS[code]);
   if (layers.length === 0) return 0;
   return db.scriptTransaction(async (exec) => {
-    await tuneSession(exec);
+    await withoutJit(exec);
     let found = 0;
     const context: SetRuleContext = {
       exec,
@@ -307,7 +289,7 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
       districtCode: run.submission.district_code,
       layers,
       scratch: run.scratch,
-      imported: importedFacts(run.submission.report),
+      imported: run.imported,
       async insertFindings(select, params = []) {
         const counts = await storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: rule.id }, select, params, { ruleId: rule.id, severity: run.item.severity });
         const n = counts.get(rule.id) ?? 0;
@@ -335,12 +317,12 @@ async function finishRun(db: Database, submission: SubmissionFacts, runId: strin
       [submission.district_code, runId, JSON.stringify(summary), findings, blocking],
     );
     await exec(`UPDATE submissions SET state = $3::submission_state, updated_at = now() WHERE district_code = $1 AND id = $2`, [submission.district_code, submission.id, state]);
-    return { runId, findings, blocking, state };
+    return { runId, findings, blocking, state, summary };
   });
 }
 
 async function failRun(db: Database, submission: SubmissionFacts, runId: string, error: unknown): Promise<void> {
-  const appError = error instanceof AppError ? error : engineFailure('?', (error as Error).message);
+  const appError = error instanceof AppError ? error : qualityErrors.engineFailed('?', (error as Error).message);
   await db.scriptTransaction(async (exec) => {
     await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [submission.district_code, runId]);
     await exec(

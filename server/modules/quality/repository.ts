@@ -4,11 +4,6 @@ import type { Queryable } from '../../db/context.ts';
 import type { RunSummaryEntry } from './engine.ts';
 import type { Severity } from './rule.ts';
 
-export async function runSummary(db: Queryable, runId: string): Promise<RunSummaryEntry[]> {
-  const row = await db.selectFrom('qc_runs').select('summary').where('id', '=', runId).executeTakeFirst();
-  return (row?.summary as RunSummaryEntry[] | null) ?? [];
-}
-
 const RUN_COLUMNS = ['id', 'district_code', 'submission_id', 'state', 'started_at', 'finished_at', 'started_by', 'summary', 'findings', 'blocking', 'error'] as const;
 
 export interface RunRow {

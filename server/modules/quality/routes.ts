@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { asActor } from '../../db/context.ts';
-import { AppError, commonErrors, errorResponses } from '../../errors.ts';
+import { asActor, type Tx } from '../../db/context.ts';
+import { commonErrors, errorResponses } from '../../errors.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
+import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
 import { findingsCsv, findingsXlsx } from './export.ts';
 import { countFindings, findRun, latestRun, listFindings, listRuns, type FindingFilter } from './repository.ts';
 import { RULES } from './rules/index.ts';
@@ -77,6 +78,20 @@ const READERS = ['city_admin', 'city_auditor', 'leading_group_office', 'district
 /** Export files hold at most this many findings; the JSON pages through all of them. */
 const EXPORT_LIMIT = 200_000;
 
+/** A survey the actor may see (row-level security decides), or 404. */
+async function visibleSurvey(tx: Tx, id: string) {
+  const survey = await tx.selectFrom('surveys').select('id').where('id', '=', id).executeTakeFirst();
+  if (!survey) throw commonErrors.notFound('调查任务 survey', id);
+  return survey;
+}
+
+/** A submission the actor may see (row-level security decides), or 404. */
+async function visibleSubmission(tx: Tx, id: string) {
+  const submission = await tx.selectFrom('submissions').select(['id', 'state', 'district_code']).where('id', '=', id).executeTakeFirst();
+  if (!submission) throw commonErrors.notFound('提交 submission', id);
+  return submission;
+}
+
 export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/quality/rules',
@@ -111,8 +126,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request) =>
       asActor(app.db, request.actor, async (tx) => {
-        const survey = await tx.selectFrom('surveys').select('id').where('id', '=', request.params.id).executeTakeFirst();
-        if (!survey) throw commonErrors.notFound('调查任务 survey', request.params.id);
+        const survey = await visibleSurvey(tx, request.params.id);
         return (await effectiveRules(tx, survey.id)).map((item) => ({ id: item.rule.id, enabled: item.enabled, severity: item.severity, params: item.params, customised: item.customised }));
       }),
   );
@@ -137,8 +151,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = requireUser(request);
       const params = validateParams(request.params.ruleId, request.body.params ?? {});
       return asActor(app.db, request.actor, async (tx) => {
-        const survey = await tx.selectFrom('surveys').select('id').where('id', '=', request.params.id).executeTakeFirst();
-        if (!survey) throw commonErrors.notFound('调查任务 survey', request.params.id);
+        const survey = await visibleSurvey(tx, request.params.id);
         const values = {
           enabled: request.body.enabled ?? true,
           severity: request.body.severity ?? null,
@@ -170,8 +183,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request) =>
       asActor(app.db, request.actor, async (tx) => {
-        const submission = await tx.selectFrom('submissions').select('id').where('id', '=', request.params.id).executeTakeFirst();
-        if (!submission) throw commonErrors.notFound('提交 submission', request.params.id);
+        const submission = await visibleSubmission(tx, request.params.id);
         return listRuns(tx, submission.id);
       }),
   );
@@ -189,14 +201,9 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const submission = await asActor(app.db, request.actor, (tx) =>
-        tx.selectFrom('submissions').select(['id', 'state', 'district_code']).where('id', '=', request.params.id).executeTakeFirst(),
-      );
-      if (!submission) throw commonErrors.notFound('提交 submission', request.params.id);
+      const submission = await asActor(app.db, request.actor, (tx) => visibleSubmission(tx, request.params.id));
       if (user.role === 'district_operator' && submission.district_code !== user.districtCode) throw commonErrors.forbidden('check another district’s submission');
-      if (!['imported', 'checked', 'rejected'].includes(submission.state)) {
-        throw new AppError(409, 'QC_NOT_IMPORTED', `提交处于“${submission.state}”状态，只有导入完成的成果可以质检`, `The submission is ${submission.state}: only an imported package can be checked`, { state: submission.state });
-      }
+      if (!CHECKABLE_STATES.includes(submission.state)) throw qualityErrors.notImported(submission.state);
       void app.imports.enqueueWork(submission.id, async (onProgress) => {
         await checkSubmission(app.db, submission.id, { id: user.id, role: user.role }, onProgress);
       });
@@ -253,9 +260,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!run) throw commonErrors.notFound('质检记录 quality run', request.params.id);
         const total = await countFindings(tx, run.id, filter);
         if (format === 'json') return { total, limit, offset, findings: await listFindings(tx, run.id, filter, { limit, offset }) };
-        if (total > EXPORT_LIMIT) {
-          throw new AppError(400, 'QC_EXPORT_TOO_LARGE', `问题过多（${total} 条），请按规则或严重程度筛选后下载`, `Too many findings (${total}) for one file: filter by rule or severity`, { total, limit: EXPORT_LIMIT });
-        }
+        if (total > EXPORT_LIMIT) throw qualityErrors.exportTooLarge(total, EXPORT_LIMIT);
         const findings = await listFindings(tx, run.id, filter, { limit: EXPORT_LIMIT, offset: 0 });
         const name = `quality-${run.districtCode}-${run.id.slice(0, 8)}`;
         reply.header('content-disposition', `attachment; filename="${name}.${format}"`);

@@ -2,14 +2,14 @@
 //   - a row rule is a condition on each record of a layer; the engine evaluates all row rules of a
 //     layer in one scan of its staging partition (a million parcels are read once, not twenty times);
 //   - a set rule runs its own statements over the whole layer (duplicates, overlaps, gaps, …).
-// Either way a rule's SQL produces findings in one shape (FINDING_COLUMNS) and PostGIS does the work.
+// Either way a rule's SQL produces findings in one shape (see SetRuleContext.insertFindings) and
+// PostGIS does the work.
 import type { ScriptExec } from '../../db/engine.ts';
 import type { LayerKind } from '../ingest/layer-specs.ts';
+import { text } from './rules/sql.ts';
 
 export type RuleCategory = 'attribute' | 'logic' | 'geometry' | 'topology' | 'area';
 export type Severity = 'error' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-export const CATEGORIES: readonly RuleCategory[] = ['attribute', 'logic', 'geometry', 'topology', 'area'];
 
 export interface Bilingual {
   zh: string;
@@ -96,20 +96,20 @@ export interface SetRuleContext {
   submissionId: string;
   districtCode: string;
   layers: readonly LayerTable[];
-  /** scratch tables of this run (see prepare.ts) */
+  /** scratch tables of this run (see scratch.ts) */
   scratch: ScratchTables;
   /** the import report's per-layer facts */
   imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
   /**
-   * Runs `select` (producing FINDING_COLUMNS) and stores its rows as this rule's findings.
-   * Returns how many. Throws when the statement came back without its result row: the embedded
-   * engine swallows GEOS exceptions and returns nothing, and that must fail the run, never pass it.
+   * Runs `select` and stores its rows as this rule's findings; returns how many. The select's
+   * columns, in order: layer, record_no, bsm, other_bsm, message_zh, message_en, details (jsonb),
+   * geom (4490). Throws when the statement ended early: the embedded engine ends a statement
+   * whose GEOS call failed without raising, and that must fail the run, never pass it.
    */
   insertFindings(select: string, params?: unknown[]): Promise<number>;
 }
 
 export interface ImportedLayerFacts {
-  records: number;
   missingFields: string[];
   missingMandatoryFields: string[];
 }
@@ -139,12 +139,6 @@ export interface SetRule extends RuleBase {
 
 export type Rule = RowRule | SetRule;
 
-/**
- * The columns every finding statement selects, in this order:
- * layer, record_no, bsm, other_bsm, message_zh, message_en, details (jsonb), geom (4490).
- */
-export const FINDING_COLUMNS = ['layer', 'record_no', 'bsm', 'other_bsm', 'message_zh', 'message_en', 'details', 'geom'] as const;
-
 /** A SQL literal of a parameter value. Values were validated against their ParamSpec first. */
 export function literal(value: ParamValue): string {
   if (typeof value === 'number') {
@@ -152,13 +146,8 @@ export function literal(value: ParamValue): string {
     return `${value}::float8`;
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (Array.isArray(value)) return value.length ? `ARRAY[${value.map((item) => quote(item)).join(', ')}]::text[]` : `ARRAY[]::text[]`;
-  return quote(value);
-}
-
-function quote(text: string): string {
-  if (text.includes('\0')) throw new Error('NUL in a SQL literal');
-  return `'${text.replace(/'/g, "''")}'`;
+  if (Array.isArray(value)) return value.length ? `ARRAY[${value.map((item) => text(item)).join(', ')}]::text[]` : `ARRAY[]::text[]`;
+  return text(value);
 }
 
 /** A number parameter (validated) as a JS number. */

@@ -8,11 +8,13 @@ import type { Database, ScriptExec } from '../../db/engine.ts';
 import { CHECKED_LAYERS, type CheckedLayer, type ScratchTables } from './rule.ts';
 import { text } from './rules/sql.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function checkedUuid(id: string): string {
-  if (!UUID.test(id)) throw new Error(`not a uuid: ${id}`);
-  return id;
+/**
+ * PostGIS functions are costed high, so nearly every check statement crosses the JIT threshold, and
+ * compiling its long expression lists takes longer than running it on a few thousand parcels. The
+ * checks run without JIT (for the transaction only).
+ */
+export async function withoutJit(exec: ScriptExec): Promise<void> {
+  await exec(`SELECT set_config('jit', 'off', true)`);
 }
 
 export async function createScratch(db: Database, runId: string, submissionId: string, layers: readonly CheckedLayer[]): Promise<ScratchTables> {
@@ -23,11 +25,10 @@ export async function createScratch(db: Database, runId: string, submissionId: s
   const twins = `import_work.qc_twins_${suffix}`;
   const faultCounts = new Map<CheckedLayer, number>();
   await db.scriptTransaction(async (exec) => {
-    await exec(`SELECT set_config('jit', 'off', true)`);
+    await withoutJit(exec);
     await exec(`CREATE TABLE ${areas} (kind text NOT NULL, g geometry)`);
     // CREATE TABLE AS, which may scan in parallel (the ST_IsValid scan is the costly part), with a
     // sentinel row last: the embedded engine's silent GEOS failure must not pass as "all valid".
-    // (A utility statement takes no parameters: the submission id, a checked uuid, is inlined.)
     const screen = (code: CheckedLayer) => `
       SELECT ${text(code)}::text AS layer, x.record_no, x.bsm::text,
              CASE WHEN x.geom IS NULL OR ST_IsEmpty(x.geom) THEN 'no_geometry' ELSE (d.detail).reason END AS reason,
@@ -37,13 +38,14 @@ export async function createScratch(db: Database, runId: string, submissionId: s
              false AS sentinel
         FROM (SELECT s.record_no, s.bsm, s.geom, s.geometry_issues,
                      CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
-                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = ${text(checkedUuid(submissionId))}::uuid) x
+                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = $1) x
         LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.geom) AS detail WHERE x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom) AND NOT x.valid) d ON true
        WHERE NOT x.valid OR x.geometry_issues IS NOT NULL`;
     await exec(
       `CREATE TABLE ${faults} AS
          ${layers.map(screen).join(' UNION ALL ')}
          UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true`,
+      [submissionId],
     );
     const [check] = await exec(`SELECT count(*) FILTER (WHERE sentinel)::int AS sentinels FROM ${faults}`);
     if (Number(check?.sentinels) !== 1) throw new Error('geometry screening ended early (a geometry operation failed)');

@@ -1,6 +1,6 @@
 // A survey's rule set: every rule with its defaults, overridden by that survey's settings.
 import type { Queryable } from '../../db/context.ts';
-import { AppError } from '../../errors.ts';
+import { qualityErrors } from './errors.ts';
 import type { ParamValue, Rule, RuleParams, Severity } from './rule.ts';
 import { findRule, RULES } from './rules/index.ts';
 
@@ -34,19 +34,15 @@ export async function effectiveRules(db: Queryable, surveyId: string): Promise<E
   });
 }
 
-export function settingError(ruleId: string, zh: string, en: string, details: Record<string, unknown> = {}): AppError {
-  return new AppError(400, 'QC_SETTING_INVALID', `质检规则 ${ruleId} 的设置无效：${zh}`, `Invalid setting of rule ${ruleId}: ${en}`, { ruleId, ...details });
-}
-
 /** Checks a survey's parameter overrides against the rule's parameter specs. */
 export function validateParams(ruleId: string, params: Record<string, unknown>): RuleParams {
   const rule = findRule(ruleId);
-  if (!rule) throw new AppError(404, 'QC_RULE_UNKNOWN', `没有质检规则 ${ruleId}`, `No quality rule ${ruleId}`, { ruleId });
+  if (!rule) throw qualityErrors.unknownRule(ruleId);
   const out: RuleParams = {};
   for (const [name, value] of Object.entries(params)) {
     const spec = rule.paramSpecs[name];
-    if (!spec) throw settingError(ruleId, `没有参数 ${name}`, `no parameter ${name}`, { parameter: name, parameters: Object.keys(rule.paramSpecs) });
-    const bad = (zh: string, en: string) => settingError(ruleId, `参数 ${name} ${zh}`, `parameter ${name} ${en}`, { parameter: name, value });
+    if (!spec) throw qualityErrors.settingInvalid(ruleId, `没有参数 ${name}`, `no parameter ${name}`, { parameter: name, parameters: Object.keys(rule.paramSpecs) });
+    const bad = (zh: string, en: string) => qualityErrors.settingInvalid(ruleId, `参数 ${name} ${zh}`, `parameter ${name} ${en}`, { parameter: name, value });
     let checked: ParamValue;
     switch (spec.type) {
       case 'number':

@@ -48,7 +48,7 @@ export const gaps: SetRule = {
   layers: ['DLTB'],
   async run(context) {
     if (!context.layers.some((layer) => layer.code === 'DLTB')) return;
-    const grid = await gridOrigin(context);
+    const grid = await coverageExtent(context);
     if (!grid) return;
     const minArea = numberParam(context.params, 'minAreaM2');
     let tiles = await rootTiles(context, grid);
@@ -89,10 +89,12 @@ interface GridOrigin {
   y0: number;
 }
 
-/** The district's bounding box corner: tiles are numbered from it. */
-async function gridOrigin(context: SetRuleContext): Promise<GridOrigin | null> {
-  // The area that must be covered: the district, or (extent 'xzq', for a package that covers part
-  // of it) the package's own 行政区 polygon within the district.
+/**
+ * Puts the area that must be covered in qc_gap_extent: the district, or (extent 'xzq', for a
+ * package that covers part of it) the package's own 行政区 polygon within the district. Returns its
+ * bounding box corner, which tiles are numbered from (null when there is nothing to cover).
+ */
+async function coverageExtent(context: SetRuleContext): Promise<GridOrigin | null> {
   await context.exec(`DROP TABLE IF EXISTS qc_gap_extent`);
   await context.exec(
     context.params.extent === 'xzq'
@@ -185,9 +187,9 @@ async function tileDeficits(context: SetRuleContext, grid: GridOrigin, tiles: re
  * parts. Pieces touching a tile edge pull in the neighbour across it. Returns a scratch table of pieces.
  */
 async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile[]): Promise<string> {
-  const table = `${context.scratch.areas}`;
+  const table = context.scratch.areas;
   const done = new Set<string>();
-  let pending = leaves.filter((tile) => !done.has(key(tile)));
+  let pending = leaves;
   const sources = usableSources(context, CHECKED_LAYERS.DLTB, [], 'hull');
   const parts = sources.map((source) => `SELECT ST_Intersection(s.geom, t.env, ${GRID}) AS g FROM ${source} s WHERE s.geom && t.env`).join(' UNION ALL ');
   while (pending.length > 0) {

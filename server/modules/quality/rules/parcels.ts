@@ -39,8 +39,3 @@ export function usableGeometry(context: SetRuleContext, layer: LayerTable, alias
     usable: `${alias}.geom IS NOT NULL AND (${fault}.record_no IS NULL OR (${fault}.repaired IS NOT NULL AND NOT ST_IsEmpty(${fault}.repaired)))`,
   };
 }
-
-/** Metres → degrees of latitude (CGCS2000), for tolerances applied in EPSG:4490. */
-export function metresToDegrees(metres: number): number {
-  return metres / 110_574;
-}

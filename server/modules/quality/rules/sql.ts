@@ -32,8 +32,9 @@ export const GRID = '1e-9';
 /** The 一级类 (two leading digits) of DLBM. */
 export const GROUP = `left(s.dlbm, 2)`;
 
-/** SQL text literal. */
+/** SQL text literal (standard_conforming_strings: only quotes need doubling). */
 export function text(value: string): string {
+  if (value.includes('\0')) throw new Error('NUL in a SQL literal');
   return `'${value.replace(/'/g, "''")}'`;
 }
 

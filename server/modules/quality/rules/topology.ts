@@ -40,7 +40,7 @@ export const overlaps: SetRule = {
                JOIN ${layer.table} b ON b.geom && a.geom AND b.submission_id = $1 AND b.record_no <> a.record_no
               WHERE (EXISTS (SELECT 1 FROM ${twins} t WHERE t.record_no = b.record_no) OR a.record_no < b.record_no)
                 AND ST_Relate(a.geom, b.geom, '2********') ${notFaulty}`
-          : `SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
+          : `SELECT ${FIRST_OF_PAIR}
                FROM ${valid} a JOIN ${layer.table} b ON b.geom && a.geom AND b.submission_id = $1 AND a.record_no < b.record_no
               WHERE ST_Relate(a.geom, b.geom, '2********') ${notFaulty}`,
       ];
@@ -48,7 +48,7 @@ export const overlaps: SetRule = {
         pairs.push(`SELECT ${FIRST_OF_PAIR}
                       FROM ${repaired} a JOIN ${valid} b ON b.geom && a.geom
                      WHERE ST_Relate(a.geom, b.geom, '2********')`);
-        pairs.push(`SELECT a.record_no AS ra, a.bsm AS ba, b.record_no AS rb, b.bsm AS bb, a.geom AS ga, b.geom AS gb
+        pairs.push(`SELECT ${FIRST_OF_PAIR}
                       FROM ${repaired} a JOIN ${repaired} b ON b.geom && a.geom AND a.record_no < b.record_no
                      WHERE ST_Relate(a.geom, b.geom, '2********')`);
       }
