@@ -28,6 +28,7 @@ import { checksAfterImport } from './modules/quality/service.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
+import { versionRoutes } from './modules/versions/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -116,6 +117,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   await app.register(submissionRoutes);
   await app.register(uploadRoutes);
   await app.register(qualityRoutes);
+  await app.register(versionRoutes);
   await app.register(auditRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');

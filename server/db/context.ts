@@ -4,7 +4,7 @@
 // both SET LOCAL, so they end with the transaction and never leak to the next user of a pooled
 // connection. Row-level security (migrations/0006) derives the user, role and district from that
 // session in the database itself.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './engine.ts';
 import type { DB } from './schema.ts';
 
@@ -32,3 +32,12 @@ export function asSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise
 }
 
 export type Queryable = Kysely<DB> | Tx;
+
+/**
+ * A statement built as text (table names chosen from a fixed set, values always as $n
+ * parameters) run in the caller's transaction, under its role and row-level security.
+ */
+export async function rawQuery(db: Queryable, text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+  const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...params]));
+  return result.rows;
+}

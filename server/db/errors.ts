@@ -15,6 +15,8 @@ export function translateDatabaseError(error: unknown): AppError | null {
       return new AppError(409, 'RECORD_IMMUTABLE', `记录不可修改：${message}`, `The record cannot be changed: ${message}`);
     case 'LS003':
       return new AppError(409, 'QC_BLOCKING_FINDINGS', `成果未通过质检，不能进入下一步：${message}`, `The package has not passed its quality checks: ${message}`);
+    case 'LS004':
+      return new AppError(409, 'SNAPSHOT_FROZEN', `年度快照已冻结，不能再修改：${message}`, `The snapshot is frozen and cannot change: ${message}`);
     case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
       return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
     case '23505':

@@ -119,6 +119,10 @@ export interface SubmissionsTable {
   declared_epsg: ColumnType<number | null, number | null | undefined, number | null>;
   import_started_at: ColumnType<Date | null, never, RawBuilder<unknown> | null>;
   import_finished_at: ColumnType<Date | null, never, RawBuilder<unknown> | null>;
+  accepted_at: ColumnType<Date | null, never, Date | null>;
+  accepted_by: ColumnType<string | null, never, string | null>;
+  applied_at: ColumnType<Date | null, never, Date | null>;
+  applied_by: ColumnType<string | null, never, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -6,7 +6,7 @@ import type { Database, ScriptExec } from '../../db/engine.ts';
 import { AppError, commonErrors } from '../../errors.ts';
 import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
 import type { ImportReport } from '../ingest/importer.ts';
-import { CHECKED_LAYERS, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
+import { CHECKED_LAYERS, describesParcel, type ChangeScope, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
 import { pointOf, text } from './rules/sql.ts';
 import { effectiveRules, type EffectiveRule } from './settings.ts';
 import { createScratch, dropScratch, withoutJit } from './scratch.ts';
@@ -56,11 +56,15 @@ interface SubmissionFacts {
   survey_id: string;
   state: string;
   report: ImportReport | null;
+  /** null for a baseline (national survey) package */
+  change: ChangeScope | null;
 }
 
 export async function runChecks(db: Database, submissionId: string, options: RunOptions): Promise<RunOutcome> {
   const submission = await loadSubmission(db, submissionId);
+  const packageKind = submission.change ? 'change' : 'baseline';
   const rules = (await effectiveRules(db.kysely, submission.survey_id))
+    .filter((item) => !item.rule.packages || item.rule.packages.includes(packageKind))
     .filter((item) => (options.only ? options.only.includes(item.rule.id) : item.enabled))
     .map((item) => (options.overrides?.[item.rule.id] ? { ...item, params: { ...item.params, ...options.overrides[item.rule.id] } } : item));
   const runId = await startRun(db, submission, rules, options.startedBy);
@@ -69,7 +73,7 @@ export async function runChecks(db: Database, submissionId: string, options: Run
   let scratch: ScratchTables | null = null;
   try {
     const screening = Date.now();
-    scratch = await createScratch(db, runId, submissionId, layers);
+    scratch = await createScratch(db, runId, submissionId, layers, submission.change !== null);
     if (TRACE) process.stderr.write(`[qc] geometry screening and twins: ${((Date.now() - screening) / 1000).toFixed(2)} s\n`);
     const summary: RunSummaryEntry[] = [];
     const counter = { next: 1 };
@@ -112,10 +116,23 @@ function entry(item: EffectiveRule, findings: number, ms: number): RunSummaryEnt
 
 async function loadSubmission(db: Database, submissionId: string): Promise<SubmissionFacts> {
   const [row] = await db.scriptTransaction((exec) =>
-    exec(`SELECT id, district_code, survey_id, state::text AS state, report FROM submissions WHERE id = $1`, [submissionId]),
+    exec(
+      `SELECT s.id, s.district_code, s.survey_id, s.state::text AS state, s.report, v.kind::text AS survey_kind, v.year,
+              to_char(frozen_through(), 'YYYY-MM-DD') AS frozen_through
+         FROM submissions s JOIN surveys v ON v.id = s.survey_id WHERE s.id = $1`,
+      [submissionId],
+    ),
   );
   if (!row) throw commonErrors.notFound('提交 submission', submissionId);
-  const facts = row as unknown as SubmissionFacts;
+  const kind = String(row.survey_kind);
+  const facts: SubmissionFacts = {
+    id: String(row.id),
+    district_code: String(row.district_code),
+    survey_id: String(row.survey_id),
+    state: String(row.state),
+    report: (row.report ?? null) as ImportReport | null,
+    change: kind === 'national' ? null : { surveyKind: kind as ChangeScope['surveyKind'], year: Number(row.year), frozenThrough: (row.frozen_through as string | null) ?? null },
+  };
   // 'checking' too: the run after an import finds the submission as the import left it, and a
   // run the start-up sweep has not yet cleared may be repeated.
   if (!CHECKABLE_STATES.includes(facts.state) && facts.state !== 'checking') throw qualityErrors.notImported(facts.state);
@@ -245,7 +262,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
           SELECT * FROM (
             SELECT s.*, ${usable} AS qc_usable FROM ${run.layer.table} s
             ${faulty ? `LEFT JOIN ${run.scratch.faults} fault ON fault.layer = ${text(run.layer.code)} AND fault.record_no = s.record_no` : ''}
-            WHERE s.submission_id = $1) s
+            WHERE s.submission_id = $1 AND ${describesParcel('s', run.submission.change !== null)}) s
           WHERE ${conditions.join(' OR ')} OFFSET 0) s
         CROSS JOIN LATERAL (${branches.join(' UNION ALL ')}) v`;
     return storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: `row rules of ${run.layer.code}` }, select, [run.submission.id], null);
@@ -290,6 +307,7 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
       layers,
       scratch: run.scratch,
       imported: run.imported,
+      change: run.submission.change,
       async insertFindings(select, params = []) {
         const counts = await storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: rule.id }, select, params, { ruleId: rule.id, severity: run.item.severity });
         const n = counts.get(rule.id) ?? 0;

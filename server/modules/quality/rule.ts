@@ -29,7 +29,7 @@ export interface ParamSpec {
 }
 
 /** The staged layers rules read, by their 三调 code. */
-export type CheckedLayer = 'DLTB' | 'YJJBNTTB';
+export type CheckedLayer = 'DLTB' | 'YJJBNTTB' | 'ZD';
 
 export interface LayerTable {
   code: CheckedLayer;
@@ -43,7 +43,24 @@ export interface LayerTable {
 export const CHECKED_LAYERS: Record<CheckedLayer, LayerTable> = {
   DLTB: { code: 'DLTB', kind: 'land_use', table: 'staged_land_use_parcels', label: '地类图斑', areaColumn: 'tbmj' },
   YJJBNTTB: { code: 'YJJBNTTB', kind: 'basic_farmland', table: 'staged_basic_farmland_parcels', label: '永久基本农田图斑', areaColumn: 'yjjbnttbmj' },
+  // Ownership parcels are checked by the change rules only (their predecessors and dates).
+  ZD: { code: 'ZD', kind: 'ownership', table: 'staged_ownership_parcels', label: '宗地', areaColumn: 'zdmj' },
 };
+
+/**
+ * Which packages a rule checks: a baseline (national survey) package describes a whole district;
+ * a change package only what changed, so the whole-district rules (gaps, the control total) do
+ * not apply to it, and the change rules apply to nothing else.
+ */
+export type PackageKind = 'baseline' | 'change';
+
+/** What a change package is checked against: its survey's year and the platform's frozen state. */
+export interface ChangeScope {
+  surveyKind: 'land_use_change' | 'cadastral_change' | 'special';
+  year: number;
+  /** YYYY-MM-DD: the last frozen day, or null */
+  frozenThrough: string | null;
+}
 
 interface RuleBase {
   /** stable id, e.g. ATTR_DLBM_CODE; findings, settings and reports name rules by it */
@@ -54,6 +71,8 @@ interface RuleBase {
   description: Bilingual;
   params: RuleParams;
   paramSpecs: Record<string, ParamSpec>;
+  /** the packages the rule checks; both when absent */
+  packages?: readonly PackageKind[];
 }
 
 /** SQL pieces of a row rule over the staged row aliased `s` (with `s.geom`, `s.record_no`, …). */
@@ -100,6 +119,8 @@ export interface SetRuleContext {
   scratch: ScratchTables;
   /** the import report's per-layer facts */
   imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
+  /** set for a change package, null for a baseline */
+  change: ChangeScope | null;
   /**
    * Runs `select` and stores its rows as this rule's findings; returns how many. The select's
    * columns, in order: layer, record_no, bsm, other_bsm, message_zh, message_en, details (jsonb),
@@ -138,6 +159,14 @@ export interface SetRule extends RuleBase {
 }
 
 export type Rule = RowRule | SetRule;
+
+/**
+ * SQL boolean over a staged row aliased `alias`: the record describes a parcel. In a change
+ * package a 灭失 record only retires the parcel its BSM names; no parcel rule reads it.
+ */
+export function describesParcel(alias: string, changePackage: boolean): string {
+  return changePackage ? `NOT change_retires(${alias}.extra_attributes)` : 'true';
+}
 
 /** A SQL literal of a parameter value. Values were validated against their ParamSpec first. */
 export function literal(value: ParamValue): string {

@@ -5,7 +5,7 @@
 //           rules. Screening validity once here is the one ST_IsValid scan of the run.
 //   areas:  working geometry of a rule (gap pieces).
 import type { Database, ScriptExec } from '../../db/engine.ts';
-import { CHECKED_LAYERS, type CheckedLayer, type ScratchTables } from './rule.ts';
+import { CHECKED_LAYERS, describesParcel, type CheckedLayer, type ScratchTables } from './rule.ts';
 import { text } from './rules/sql.ts';
 
 /**
@@ -17,7 +17,7 @@ export async function withoutJit(exec: ScriptExec): Promise<void> {
   await exec(`SELECT set_config('jit', 'off', true)`);
 }
 
-export async function createScratch(db: Database, runId: string, submissionId: string, layers: readonly CheckedLayer[]): Promise<ScratchTables> {
+export async function createScratch(db: Database, runId: string, submissionId: string, layers: readonly CheckedLayer[], changePackage: boolean): Promise<ScratchTables> {
   const suffix = runId.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/.test(suffix)) throw new Error(`not a run id: ${runId}`);
   const faults = `import_work.qc_faults_${suffix}`;
@@ -38,7 +38,7 @@ export async function createScratch(db: Database, runId: string, submissionId: s
              false AS sentinel
         FROM (SELECT s.record_no, s.bsm, s.geom, s.geometry_issues,
                      CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
-                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = $1) x
+                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = $1 AND ${describesParcel('s', changePackage)}) x
         LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.geom) AS detail WHERE x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom) AND NOT x.valid) d ON true
        WHERE NOT x.valid OR x.geometry_issues IS NOT NULL`;
     await exec(

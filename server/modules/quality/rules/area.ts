@@ -32,6 +32,8 @@ export const recordedArea: RowRule = {
 export const districtTotal: SetRule = {
   kind: 'set',
   id: 'AREA_DISTRICT_TOTAL',
+  // a change package holds only what changed: the whole district is checked after applying it
+  packages: ['baseline'],
   category: 'area',
   severity: 'error',
   title: { zh: '图斑面积之和与控制面积不符', en: 'District total differs from its control area' },

@@ -28,6 +28,8 @@ const key = (tile: Tile) => `${tile.level}/${tile.i}/${tile.j}`;
 export const gaps: SetRule = {
   kind: 'set',
   id: 'TOPO_GAP',
+  // a change package holds only what changed: the whole district is checked after applying it
+  packages: ['baseline'],
   category: 'topology',
   severity: 'error',
   title: { zh: '图斑间缝隙', en: 'Gap between parcels' },

@@ -3,12 +3,13 @@
 import type { Rule } from '../rule.ts';
 import { areaRules } from './area.ts';
 import { attributeRules } from './attributes.ts';
+import { changeRules } from './changes.ts';
 import { gaps } from './gaps.ts';
 import { geometryRules } from './geometry.ts';
 import { logicRules } from './logic.ts';
 import { topologyRules } from './topology.ts';
 
-export const RULES: readonly Rule[] = [...attributeRules, ...logicRules, ...geometryRules, ...topologyRules, gaps, ...areaRules];
+export const RULES: readonly Rule[] = [...attributeRules, ...logicRules, ...geometryRules, ...topologyRules, gaps, ...areaRules, ...changeRules];
 
 export function findRule(id: string): Rule | undefined {
   return RULES.find((rule) => rule.id === id);

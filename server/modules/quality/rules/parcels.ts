@@ -3,7 +3,7 @@
 // embedded engine silently ends the statement. So a layer is read as two sources: its valid
 // records straight from the staging partition (its spatial index intact), and the records of this
 // run's faults table in their repaired form (ST_MakeValid, polygons only).
-import type { LayerTable, SetRuleContext } from '../rule.ts';
+import { describesParcel, type LayerTable, type SetRuleContext } from '../rule.ts';
 import { text } from './sql.ts';
 
 /**
@@ -16,7 +16,7 @@ export function usableSources(context: SetRuleContext, layer: LayerTable, column
   const faults = context.scratch.faults;
   const faulty = context.scratch.faultCounts.get(layer.code) ?? 0;
   const valid = `(SELECT ${list}, t.geom FROM ${layer.table} t
-      WHERE t.submission_id = $1 AND t.geom IS NOT NULL
+      WHERE t.submission_id = $1 AND t.geom IS NOT NULL AND ${describesParcel('t', context.change !== null)}
       ${faulty ? `AND t.record_no NOT IN (SELECT record_no FROM ${faults} WHERE layer = ${text(layer.code)})` : ''})`;
   if (!faulty) return [valid];
   // 'hull': an invalid parcel stands for its convex hull (what a bow-tie was meant to cover), not
@@ -24,7 +24,7 @@ export function usableSources(context: SetRuleContext, layer: LayerTable, column
   const geom = invalidAs === 'hull' ? `CASE WHEN f.reason IS NULL THEN f.repaired ELSE ST_CollectionExtract(ST_ConvexHull(f.original), 3) END` : 'f.repaired';
   const repaired = `(SELECT ${list}, ${geom} AS geom FROM ${layer.table} t
       JOIN ${faults} f ON f.layer = ${text(layer.code)} AND f.record_no = t.record_no
-      WHERE t.submission_id = $1 AND f.repaired IS NOT NULL AND NOT ST_IsEmpty(f.repaired))`;
+      WHERE t.submission_id = $1 AND f.repaired IS NOT NULL AND NOT ST_IsEmpty(f.repaired) AND ${describesParcel('t', context.change !== null)})`;
   return [valid, repaired];
 }
 

@@ -207,6 +207,8 @@ export const outsideDistrict: SetRule = {
 export const farmlandOnCultivated: SetRule = {
   kind: 'set',
   id: 'TOPO_FARMLAND_ON_CULTIVATED',
+  // a change package holds only what changed: the whole district is checked after applying it
+  packages: ['baseline'],
   category: 'topology',
   severity: 'error',
   title: { zh: '永久基本农田不在耕地上', en: 'Permanent basic farmland off cultivated land' },

@@ -1,0 +1,259 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { asActor } from '../../db/context.ts';
+import { errorResponses } from '../../errors.ts';
+import { requireRole, requireUser } from '../auth/plugin.ts';
+import { applySubmission } from './apply.ts';
+import { versionErrors } from './errors.ts';
+import { VERSIONED_LAYERS, type VersionedLayer } from './layers.ts';
+import { diffStates, featuresInBox, parcelHistory, parseDay, today } from './queries.ts';
+import { acceptSubmission, rejectSubmission } from './service.ts';
+import { freezeYear, listSnapshots, verifySnapshot } from './snapshots.ts';
+
+export const READERS = ['city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'] as const;
+
+export const LayerParam = Type.Union(
+  (Object.keys(VERSIONED_LAYERS) as VersionedLayer[]).map((layer) => Type.Literal(layer)),
+  { description: 'land_use 地类图斑 | basic_farmland 永久基本农田 | ownership 宗地', default: 'land_use' },
+);
+export const DayParam = Type.String({ pattern: '^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$', description: 'YYYY-MM-DD, or YYYY for that year’s snapshot day (12月31日)' });
+const DistrictParam = Type.String({ pattern: '^[0-9]{6}$' });
+
+const VersionSchema = Type.Object({
+  versionId: Type.Integer(),
+  districtCode: Type.String(),
+  bsm: Type.String(),
+  validFrom: Type.String({ format: 'date' }),
+  validTo: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'exclusive; null while current' }),
+  submissionId: Type.String(),
+  areaM2: Type.String({ description: 'ellipsoidal area on CGCS2000, m², exact decimal' }),
+  attributes: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const EdgeSchema = Type.Object({
+  predecessorVersionId: Type.Integer(),
+  successorVersionId: Type.Integer(),
+  kind: Type.String({ description: 'split | merge | reclassification | boundary_change | ownership_change | attribute_change' }),
+  changeDate: Type.String({ format: 'date' }),
+  submissionId: Type.String(),
+});
+
+const SnapshotSchema = Type.Object({
+  year: Type.Integer(),
+  snapshotDate: Type.String({ format: 'date' }),
+  frozenAt: Type.String({ format: 'date-time' }),
+  frozenBy: Type.Union([Type.String(), Type.Null()]),
+  checksum: Type.String({ description: 'SHA-256 over the versions valid on the snapshot day' }),
+  parcelCounts: Type.Record(Type.String(), Type.Integer()),
+});
+
+const AppliedSchema = Type.Object({
+  submissionId: Type.String(),
+  districtCode: Type.String(),
+  kind: Type.Union([Type.Literal('baseline'), Type.Literal('change')]),
+  layers: Type.Array(Type.Object({ layer: Type.String(), created: Type.Integer(), closed: Type.Integer(), lineage: Type.Integer() })),
+  ms: Type.Integer(),
+});
+
+const DiffSide = Type.Union([Type.Object({ versionId: Type.Integer(), class: Type.Union([Type.String(), Type.Null()]), areaM2: Type.String() }), Type.Null()]);
+const DiffEntrySchema = Type.Object({
+  bsm: Type.String(),
+  districtCode: Type.String(),
+  from: DiffSide,
+  to: DiffSide,
+  changes: Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() })),
+});
+
+export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/api/submissions/:id/accept',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor'),
+      schema: {
+        tags: ['versions'],
+        summary: '验收质检通过的成果 / accept a submission that passed its checks',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: Type.Object({ id: Type.String(), state: Type.String(), districtCode: Type.String() }), ...errorResponses },
+      },
+    },
+    (request) => acceptSubmission(app.db, request.params.id, requireUser(request), request.ip),
+  );
+
+  app.post(
+    '/api/submissions/:id/reject',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor'),
+      schema: {
+        tags: ['versions'],
+        summary: '验收不通过，退回成果（须另交更正后的成果） / turn down a checked or accepted package',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }),
+        response: { 200: Type.Object({ id: Type.String(), state: Type.String(), districtCode: Type.String() }), ...errorResponses },
+      },
+    },
+    (request) => rejectSubmission(app.db, request.params.id, requireUser(request), request.body.reason, request.ip),
+  );
+
+  app.post(
+    '/api/submissions/:id/apply',
+    {
+      preHandler: requireRole('city_admin'),
+      schema: {
+        tags: ['versions'],
+        summary: '将已验收的成果入库：基础调查成果成为初始版本，变更成果生成新版本并关闭被替代版本 / apply an accepted submission to the parcel versions',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: AppliedSchema, ...errorResponses },
+      },
+    },
+    (request) => {
+      const user = requireUser(request);
+      return applySubmission(app.db, request.params.id, { id: user.id, role: user.role });
+    },
+  );
+
+  app.get(
+    '/api/snapshots',
+    {
+      preHandler: requireRole(...READERS, 'agency'),
+      schema: { tags: ['versions'], summary: '已冻结的年度快照 / the frozen yearly snapshots', response: { 200: Type.Array(SnapshotSchema), ...errorResponses } },
+    },
+    async () => (await listSnapshots(app.db)).map(({ statistics: _statistics, ...snapshot }) => snapshot),
+  );
+
+  app.post(
+    '/api/snapshots',
+    {
+      preHandler: requireRole('city_admin'),
+      schema: {
+        tags: ['versions'],
+        summary: '冻结年度快照（12月31日的状态），此后该年度不可再修改 / freeze a year: its 12-31 state becomes unchangeable',
+        body: Type.Object({ year: Type.Integer({ minimum: 1980, maximum: 2200 }) }),
+        response: { 201: SnapshotSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const { statistics: _statistics, ...snapshot } = await freezeYear(app.db, request.body.year, { id: user.id, role: user.role });
+      return reply.code(201).send(snapshot);
+    },
+  );
+
+  app.get(
+    '/api/snapshots/:year/verify',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor'),
+      schema: {
+        tags: ['versions'],
+        summary: '按数据重新计算快照校验值，核对是否一致 / recompute a snapshot’s checksum from the data',
+        params: Type.Object({ year: Type.Integer() }),
+        response: {
+          200: Type.Object({ year: Type.Integer(), checksum: Type.String(), recomputed: Type.String(), matches: Type.Boolean(), parcelCounts: Type.Record(Type.String(), Type.Integer()) }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) => verifySnapshot(app.db, request.params.year),
+  );
+
+  app.get(
+    '/api/parcels/:bsm',
+    {
+      preHandler: requireRole(...READERS),
+      schema: {
+        tags: ['versions'],
+        summary: '图斑的全部历史版本与谱系（前后继关系，追溯至基础调查） / a parcel’s versions and lineage graph',
+        params: Type.Object({ bsm: Type.String({ maxLength: 18 }) }),
+        querystring: Type.Object({ layer: Type.Optional(LayerParam) }),
+        response: {
+          200: Type.Object({
+            layer: Type.String(),
+            bsm: Type.String(),
+            versions: Type.Array(VersionSchema),
+            graph: Type.Object({ nodes: Type.Array(VersionSchema), edges: Type.Array(EdgeSchema) }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) => asActor(app.db, request.actor, (tx) => parcelHistory(tx, request.query.layer ?? 'land_use', request.params.bsm)),
+  );
+
+  app.get(
+    '/api/features',
+    {
+      preHandler: requireRole(...READERS),
+      schema: {
+        tags: ['versions'],
+        summary: '某日某范围内的图斑（GeoJSON，分页） / the parcels in a box as of a day, GeoJSON, paged',
+        querystring: Type.Object({
+          layer: Type.Optional(LayerParam),
+          bbox: Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLon,minLat,maxLon,maxLat (EPSG:4490)' }),
+          asOf: Type.Optional(DayParam),
+          districtCode: Type.Optional(DistrictParam),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
+          after: Type.Optional(Type.Integer({ minimum: 0, description: 'nextAfter of the previous page' })),
+        }),
+        response: {
+          200: Type.Object({
+            type: Type.Literal('FeatureCollection'),
+            asOf: Type.String(),
+            layer: Type.String(),
+            numberReturned: Type.Integer(),
+            nextAfter: Type.Union([Type.Integer(), Type.Null()]),
+            features: Type.Array(Type.Object({ type: Type.Literal('Feature'), id: Type.Integer(), geometry: Type.Unknown(), properties: Type.Record(Type.String(), Type.Unknown()) })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) => {
+      const bbox = request.query.bbox.split(',').map(Number) as [number, number, number, number];
+      if (bbox.some((value) => !Number.isFinite(value)) || bbox[0] >= bbox[2] || bbox[1] >= bbox[3]) throw versionErrors.badBbox(request.query.bbox);
+      return asActor(app.db, request.actor, (tx) =>
+        featuresInBox(tx, {
+          layer: request.query.layer ?? 'land_use',
+          bbox,
+          asOf: parseDay(request.query.asOf ?? today()),
+          limit: request.query.limit ?? 1000,
+          after: request.query.after ?? null,
+          districtCode: request.query.districtCode ?? null,
+        }),
+      );
+    },
+  );
+
+  app.get(
+    '/api/changes',
+    {
+      preHandler: requireRole(...READERS),
+      schema: {
+        tags: ['versions'],
+        summary: '两个日期（或年度快照）之间的差异：新增、灭失与变更的图斑及其变化的属性 / the difference between two days or snapshots',
+        querystring: Type.Object({
+          from: DayParam,
+          to: DayParam,
+          layer: Type.Optional(LayerParam),
+          districtCode: Type.Optional(DistrictParam),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000, description: 'entries per list at most; the counts are always complete' })),
+        }),
+        response: {
+          200: Type.Object({
+            layer: Type.String(),
+            from: Type.String(),
+            to: Type.String(),
+            counts: Type.Object({ added: Type.Integer(), retired: Type.Integer(), changed: Type.Integer() }),
+            added: Type.Array(DiffEntrySchema),
+            retired: Type.Array(DiffEntrySchema),
+            changed: Type.Array(DiffEntrySchema),
+            truncated: Type.Boolean(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (request) =>
+      asActor(app.db, request.actor, (tx) =>
+        diffStates(tx, request.query.layer ?? 'land_use', parseDay(request.query.from), parseDay(request.query.to), request.query.districtCode ?? null, request.query.limit ?? 1000),
+      ),
+  );
+};

@@ -1,0 +1,281 @@
+// Change surveys end to end through the API, on hand-checked small cases: a baseline of six 100 m
+// squares in 崇明区, then a change package with a reclassification, a split and a merge, an
+// ownership change, the 2019 and 2020 snapshots frozen, and a late change refused. The areas
+// expected are the baseline parcels' own ellipsoidal areas, added up by hand.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectedRingArea, roundArea } from '../../server/geo/ellipsoidal-area.ts';
+import { projectionForZone } from '../../server/seed/generator/district.ts';
+import type { DbfField, ShapefileRecord } from '../../server/seed/generator/shapefile-writer.ts';
+import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
+import { DEMO_PASSWORD, nationalSurveyId } from '../support/data.ts';
+import { ENGINES } from '../support/databases.ts';
+import { DLTB_FIELDS, dltbRecord, tempDir, writeLayer, zipFolder } from '../support/packages.ts';
+import { expectError } from './helpers.ts';
+
+/** South-west corner of the squares: inside 崇明岛, zone 40. */
+const E0 = 40_642_000;
+const N0 = 3_500_600;
+const rect = (e: number, n: number, width: number, height: number) => [E0 + e, N0 + n, E0 + e, N0 + n + height, E0 + e + width, N0 + n + height, E0 + e + width, N0 + n, E0 + e, N0 + n];
+const bsm = (letter: string) => `3101512110000${letter.charCodeAt(0)}`.padEnd(18, '0');
+
+const CHANGE_FIELDS: DbfField[] = [...DLTB_FIELDS, { name: 'BGQBSM', type: 'C', length: 254 }, { name: 'BGRQ', type: 'C', length: 10 }, { name: 'BGLX', type: 'C', length: 20 }];
+const ZD_FIELDS: DbfField[] = [
+  { name: 'BSM', type: 'C', length: 18 }, { name: 'YSDM', type: 'C', length: 10 }, { name: 'ZDDM', type: 'C', length: 19 },
+  { name: 'QSXZ', type: 'C', length: 2 }, { name: 'QLLX', type: 'C', length: 3 }, { name: 'QLRMC', type: 'C', length: 255 },
+  { name: 'ZL', type: 'C', length: 255 }, { name: 'TDYT', type: 'C', length: 5 }, { name: 'ZDMJ', type: 'N', length: 15, decimals: 2 },
+];
+const CHANGE_ZD_FIELDS: DbfField[] = [...ZD_FIELDS, { name: 'BGQBSM', type: 'C', length: 254 }, { name: 'BGRQ', type: 'C', length: 10 }];
+
+const ZONE40 = projectionForZone(40);
+/** TBMJ as a district records it: the ring's ellipsoidal area, to the cent. */
+const recordedArea = (ring: number[]) => roundArea(Math.abs(projectedRingArea(ring.slice(0, -2), ZONE40.inverse)));
+
+const NAMES: Record<string, string> = { '0101': '水田', '0702': '农村宅基地', '0301': '乔木林地', '1001': '铁路用地' };
+
+function parcel(letter: string, dlbm: string, ring: number[], extra: Record<string, string> = {}): ShapefileRecord {
+  const tbmj = recordedArea(ring);
+  return dltbRecord(letter.charCodeAt(0), { BSM: bsm(letter), DLBM: dlbm, DLMC: NAMES[dlbm]!, TBMJ: tbmj, TBDLMJ: tbmj, SJNF: 2019, ...extra }, ring);
+}
+
+const BASELINE: ShapefileRecord[] = [
+  parcel('A', '0101', rect(0, 0, 100, 100)),
+  parcel('B', '0101', rect(100, 0, 100, 100)),
+  parcel('C', '0702', rect(0, 100, 100, 100)),
+  parcel('D', '0101', rect(100, 100, 100, 100)),
+  parcel('E', '0301', rect(200, 0, 100, 100)),
+  parcel('F', '0301', rect(200, 100, 100, 100)),
+];
+
+function zd(owner: string, extra: Record<string, string> = {}): ShapefileRecord {
+  return {
+    geometry: [[rect(0, 100, 100, 100)]],
+    attributes: { BSM: '310151211000Z00001', YSDM: '6001000000', ZDDM: '310151001001JC00001', QSXZ: '30', QLLX: '3', QLRMC: owner, ZL: '崇明区城桥镇', TDYT: '0702', ZDMJ: recordedArea(rect(0, 100, 100, 100)), ...extra },
+  };
+}
+
+async function packageOf(layers: { name: string; records: ShapefileRecord[]; fields: DbfField[] }[]): Promise<Buffer> {
+  const dir = tempDir();
+  for (const layer of layers) await writeLayer(dir, layer.name, layer.records, { fields: layer.fields });
+  return zipFolder(dir);
+}
+
+interface Cell {
+  fromClass: string;
+  toClass: string;
+  areaM2: number;
+  areaHa: string;
+}
+
+describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine) => {
+  let test: TestApp;
+  let admin: TestClient;
+  let operator: TestClient;
+  let nationalId: string;
+  const area: Record<string, number> = {};
+
+  beforeAll(async () => {
+    test = await openTestApp(engine, { ARCHIVE_DIR: tempDir('lsp-archive-') });
+    admin = new TestClient(test.app);
+    operator = new TestClient(test.app);
+    expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
+    expect((await operator.login('chongming', DEMO_PASSWORD)).statusCode).toBe(200);
+    nationalId = await nationalSurveyId(test.db);
+    // The test baseline covers six squares, not the whole district: the whole-district rules are off.
+    for (const rule of ['TOPO_GAP', 'AREA_DISTRICT_TOTAL']) {
+      const response = await admin.request('PUT', `/api/surveys/${nationalId}/quality-rules/${rule}`, { body: { enabled: false } });
+      expect(response.statusCode, response.body).toBe(200);
+    }
+  }, 120_000);
+  afterAll(() => test?.drop());
+
+  async function survey(kind: string, year: number, scope: 'city' | 'district' = 'city'): Promise<string> {
+    const response = await admin.post('/api/surveys', { kind, scope, districtCode: scope === 'district' ? '310151' : null, year, timePoint: `${year}-12-31`, title: `${year} ${kind}` });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<{ id: string }>().id;
+  }
+
+  /** Uploads as the district operator and waits for import and checks. */
+  async function upload(surveyId: string, zip: Buffer, name: string) {
+    const response = await operator.upload(`/api/submissions?surveyId=${surveyId}`, name, zip);
+    expect(response.statusCode, response.body).toBe(202);
+    const id = response.json<{ id: string }>().id;
+    await test.app.imports.idle();
+    const run = (await operator.get(`/api/submissions/${id}/quality`)).json<{ id: string; state: string; blocking: number }>();
+    expect(run.state, JSON.stringify(run)).toBe('finished');
+    const findings = (await operator.get(`/api/quality-runs/${run.id}/findings?limit=100`)).json<{ findings: { ruleId: string; severity: string; bsm: string | null; otherBsm: string | null; message: { en: string } }[] }>().findings;
+    return { id, run, findings };
+  }
+
+  async function acceptAndApply(id: string) {
+    const accepted = await admin.post(`/api/submissions/${id}/accept`);
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const applied = await admin.post(`/api/submissions/${id}/apply`);
+    expect(applied.statusCode, applied.body).toBe(200);
+    return applied.json<{ kind: string; layers: { layer: string; created: number; closed: number; lineage: number }[] }>();
+  }
+
+  const blockingOf = (findings: { severity: string; ruleId: string; bsm: string | null; message: { en: string } }[]) =>
+    findings.filter((f) => f.severity === 'error').map((f) => `${f.ruleId} ${f.bsm} ${f.message.en}`);
+
+  it('applies a baseline package as the district’s first versions, from the survey’s time point', async () => {
+    const zip = await packageOf([{ name: 'DLTB', records: BASELINE, fields: DLTB_FIELDS }, { name: 'ZD', records: [zd('张三')], fields: ZD_FIELDS }]);
+    const { id, findings } = await upload(nationalId, zip, '崇明-基础.zip');
+    expect(blockingOf(findings)).toEqual([]);
+    // Not yet accepted: cannot be applied.
+    expectError(await admin.post(`/api/submissions/${id}/apply`), 409, 'SUBMISSION_NOT_ACCEPTED');
+    // A district operator cannot accept its own package.
+    expectError(await operator.post(`/api/submissions/${id}/accept`), 403, 'FORBIDDEN');
+    const applied = await acceptAndApply(id);
+    expect(applied.kind).toBe('baseline');
+    expect(applied.layers).toEqual([
+      { layer: 'land_use', created: 6, closed: 0, lineage: 0 },
+      { layer: 'ownership', created: 1, closed: 0, lineage: 0 },
+    ]);
+    const page = (await admin.get('/api/features?bbox=121,31,122,32&asOf=2019-12-31&districtCode=310151')).json<{ features: { properties: { bsm: string; areaM2: string; validFrom: string } }[] }>();
+    expect(page.features).toHaveLength(6);
+    for (const feature of page.features) {
+      expect(feature.properties.validFrom).toBe('2019-12-31');
+      area[feature.properties.bsm] = Number(feature.properties.areaM2);
+    }
+    // The day before the time point there was nothing yet.
+    expect((await admin.get('/api/features?bbox=121,31,122,32&asOf=2019-12-30')).json<{ numberReturned: number }>().numberReturned).toBe(0);
+    // A second baseline for the district is refused.
+    const again = await upload(nationalId, await packageOf([{ name: 'DLTB', records: BASELINE.slice(0, 2), fields: DLTB_FIELDS }]), '崇明-基础-2.zip');
+    expect(blockingOf(again.findings)).toEqual([]);
+    await admin.post(`/api/submissions/${again.id}/accept`);
+    expectError(await admin.post(`/api/submissions/${again.id}/apply`), 409, 'BASELINE_EXISTS');
+    // Until it is turned down, the accepted package keeps the year from freezing.
+    expectError(await admin.post('/api/snapshots', { year: 2019 }), 409, 'SNAPSHOT_NOT_FREEZABLE');
+    expect((await admin.post(`/api/submissions/${again.id}/reject`, { reason: '重复的基础调查成果' })).json()).toMatchObject({ state: 'rejected' });
+  });
+
+  it('freezes 2019: its checksum verifies, and the database refuses any change dated in it', async () => {
+    const frozen = await admin.post('/api/snapshots', { year: 2019 });
+    expect(frozen.statusCode, frozen.body).toBe(201);
+    expect(frozen.json()).toMatchObject({ year: 2019, snapshotDate: '2019-12-31', parcelCounts: { land_use: 6, basic_farmland: 0, ownership: 1 } });
+    const verified = (await admin.get('/api/snapshots/2019/verify')).json<{ matches: boolean }>();
+    expect(verified.matches).toBe(true);
+    expectError(await admin.post('/api/snapshots', { year: 2019 }), 409, 'SNAPSHOT_NOT_FREEZABLE');
+    // Even the owner cannot close a version on or before the frozen day, nor add one dated in it.
+    await expect(test.db.scriptTransaction((exec) => exec(`UPDATE land_use_parcels SET valid_to = '2019-12-31' WHERE bsm = $1`, [bsm('A')]))).rejects.toMatchObject({ code: expect.stringMatching(/LS00[24]/) });
+    await expect(
+      test.db.scriptTransaction((exec) =>
+        exec(`INSERT INTO land_use_parcels (district_code, bsm, valid_from, submission_id, dlbm, geom, area_m2)
+              SELECT district_code, 'X', '2019-06-30', submission_id, dlbm, geom, area_m2 FROM land_use_parcels WHERE bsm = $1`, [bsm('A')]),
+      ),
+    ).rejects.toMatchObject({ code: 'LS004' });
+    await expect(test.db.scriptTransaction((exec) => exec(`DELETE FROM snapshots`))).rejects.toMatchObject({ code: 'LS001' });
+  });
+
+  it('checks a change package against the current parcels before it can apply', async () => {
+    const surveyId = await survey('land_use_change', 2020);
+    const bad = await packageOf([
+      {
+        name: 'DLTB',
+        fields: CHANGE_FIELDS,
+        records: [
+          // date outside the survey year; predecessor that does not exist
+          parcel('A', '0702', rect(0, 0, 100, 100), { BGQBSM: bsm('A'), BGRQ: '2021-03-01' }),
+          parcel('P', '0101', rect(100, 0, 100, 100), { BGQBSM: bsm('Q'), BGRQ: '2020-05-01' }),
+          // reaches over unchanged parcel D
+          parcel('R', '0301', rect(200, 0, 100, 150), { BGQBSM: bsm('E'), BGRQ: '2020-05-01' }),
+        ],
+      },
+    ]);
+    const { findings, run } = await upload(surveyId, bad, '崇明-变更-错误.zip');
+    const rules = new Set(blockingOf(findings).map((line) => line.split(' ')[0]));
+    expect([...rules].sort()).toEqual(['CHG_AREA_CONSERVED', 'CHG_COVERAGE', 'CHG_DATE', 'CHG_PREDECESSOR']);
+    expect(run.blocking).toBeGreaterThan(0);
+    expect(findings.filter((f) => f.ruleId === 'CHG_COVERAGE').map((f) => [f.bsm, f.otherBsm])).toContainEqual([bsm('R'), bsm('F')]);
+  });
+
+  it('applies a reclassification, a split and a merge as new versions with their lineage', async () => {
+    const surveyId = (await admin.get('/api/surveys')).json<{ id: string; kind: string; year: number }[]>().find((s) => s.kind === 'land_use_change' && s.year === 2020)!.id;
+    const zip = await packageOf([
+      {
+        name: 'DLTB',
+        fields: CHANGE_FIELDS,
+        records: [
+          parcel('A', '0702', rect(0, 0, 100, 100), { BGQBSM: bsm('A'), BGRQ: '2020-06-30', BGLX: '地类变更' }),
+          parcel('G', '0101', rect(100, 0, 50, 100), { BGQBSM: bsm('B'), BGRQ: '20200901', BGLX: '分割' }),
+          parcel('H', '1001', rect(150, 0, 50, 100), { BGQBSM: bsm('B'), BGRQ: '20200901', BGLX: '分割' }),
+          parcel('M', '0301', rect(200, 0, 100, 200), { BGQBSM: `${bsm('E')},${bsm('F')}`, BGRQ: '2020-11-15', BGLX: '合并' }),
+        ],
+      },
+    ]);
+    const { id, findings } = await upload(surveyId, zip, '崇明-2020变更.zip');
+    expect(blockingOf(findings)).toEqual([]);
+    const applied = await acceptAndApply(id);
+    // A, G, H, M new; A, B, E, F closed; lineage A←A, G←B, H←B, M←E, M←F
+    expect(applied.layers).toEqual([{ layer: 'land_use', created: 4, closed: 4, lineage: 5 }]);
+
+    const history = (await operator.get(`/api/parcels/${bsm('G')}`)).json<{ versions: { validFrom: string; validTo: string | null }[]; graph: { nodes: { bsm: string; validTo: string | null }[]; edges: { kind: string; changeDate: string }[] } }>();
+    expect(history.versions).toMatchObject([{ validFrom: '2020-09-01', validTo: null }]);
+    expect(history.graph.nodes.map((node) => node.bsm).sort()).toEqual([bsm('B'), bsm('G')]);
+    expect(history.graph.edges).toMatchObject([{ kind: 'split', changeDate: '2020-09-01' }]);
+    const a = (await operator.get(`/api/parcels/${bsm('A')}`)).json<{ versions: { validFrom: string; validTo: string | null; attributes: { dlbm: string } }[]; graph: { edges: { kind: string }[] } }>();
+    expect(a.versions.map((v) => [v.validFrom, v.validTo, v.attributes.dlbm])).toEqual([['2019-12-31', '2020-06-30', '0101'], ['2020-06-30', null, '0702']]);
+    expect(a.graph.edges.map((edge) => edge.kind)).toEqual(['reclassification']);
+    const m = (await operator.get(`/api/parcels/${bsm('M')}`)).json<{ graph: { edges: { kind: string }[] } }>();
+    expect(m.graph.edges.map((edge) => edge.kind)).toEqual(['merge', 'merge']);
+
+    // As of a date inside the year: only the changes dated by then.
+    const mid = (await admin.get('/api/features?bbox=121,31,122,32&asOf=2020-07-01')).json<{ features: { properties: { bsm: string; dlbm: string } }[] }>();
+    expect(mid.features.map((f) => `${f.properties.bsm.slice(-5)}:${f.properties.dlbm}`).sort()).toEqual(
+      ['A', 'B', 'C', 'D', 'E', 'F'].map((letter) => `${bsm(letter).slice(-5)}:${letter === 'A' || letter === 'C' ? '0702' : letter === 'E' || letter === 'F' ? '0301' : '0101'}`).sort(),
+    );
+    const end = (await admin.get('/api/features?bbox=121,31,122,32&asOf=2020')).json<{ features: { properties: { bsm: string } }[] }>();
+    expect(end.features.map((f) => f.properties.bsm).sort()).toEqual(['A', 'C', 'D', 'G', 'H', 'M'].map(bsm).sort());
+    // Paging returns every feature once.
+    const first = (await admin.get('/api/features?bbox=121,31,122,32&asOf=2020&limit=4')).json<{ features: unknown[]; nextAfter: number }>();
+    const second = (await admin.get(`/api/features?bbox=121,31,122,32&asOf=2020&limit=4&after=${first.nextAfter}`)).json<{ features: unknown[]; nextAfter: number | null }>();
+    expect([first.features.length, second.features.length, second.nextAfter]).toEqual([4, 2, null]);
+  });
+
+  it('the difference between the two snapshots lists what was added, retired and changed', async () => {
+    const diff = (await admin.get('/api/changes?from=2019&to=2020')).json<{
+      counts: Record<string, number>;
+      added: { bsm: string }[];
+      retired: { bsm: string }[];
+      changed: { bsm: string; changes: Record<string, { from: unknown; to: unknown }> }[];
+    }>();
+    expect(diff.counts).toEqual({ added: 3, retired: 3, changed: 1 });
+    expect(diff.added.map((e) => e.bsm).sort()).toEqual(['G', 'H', 'M'].map(bsm).sort());
+    expect(diff.retired.map((e) => e.bsm).sort()).toEqual(['B', 'E', 'F'].map(bsm).sort());
+    expect(diff.changed[0]!.bsm).toBe(bsm('A'));
+    expect(diff.changed[0]!.changes.dlbm).toEqual({ from: '0101', to: '0702' });
+    expect(diff.changed[0]!.changes.geometry).toBeUndefined();
+    // Reversed, the roles swap.
+    const back = (await admin.get('/api/changes?from=2020&to=2019')).json<{ counts: Record<string, number>; changed: { changes: Record<string, { from: unknown; to: unknown }> }[] }>();
+    expect(back.counts).toEqual({ added: 3, retired: 3, changed: 1 });
+    expect(back.changed[0]!.changes.dlbm).toEqual({ from: '0702', to: '0101' });
+  });
+
+  it('applies an ownership change on its own date, then freezes 2020 and refuses a late change', async () => {
+    const cadastral = await survey('cadastral_change', 2021, 'district');
+    const { id, findings } = await upload(cadastral, await packageOf([{ name: 'ZD', fields: CHANGE_ZD_FIELDS, records: [zd('李四', { BGQBSM: '310151211000Z00001', BGRQ: '2020-12-20' })] }]), '崇明-地籍变更.zip');
+    expect(blockingOf(findings)).toEqual([]);
+    expect((await acceptAndApply(id)).layers).toEqual([{ layer: 'ownership', created: 1, closed: 1, lineage: 1 }]);
+    const history = (await admin.get('/api/parcels/310151211000Z00001?layer=ownership')).json<{ versions: { attributes: { qlrmc: string }; validFrom: string }[]; graph: { edges: { kind: string }[] } }>();
+    expect(history.versions.map((v) => [v.validFrom, v.attributes.qlrmc])).toEqual([['2019-12-31', '张三'], ['2020-12-20', '李四']]);
+    expect(history.graph.edges.map((e) => e.kind)).toEqual(['ownership_change']);
+
+    expect((await admin.post('/api/snapshots', { year: 2020 })).statusCode).toBe(201);
+    const late = await survey('land_use_change', 2020);
+    const { findings: lateFindings } = await upload(late, await packageOf([{ name: 'DLTB', fields: CHANGE_FIELDS, records: [parcel('C', '0101', rect(0, 100, 100, 100), { BGQBSM: bsm('C'), BGRQ: '2020-12-30' })] }]), '崇明-迟到.zip');
+    expect(blockingOf(lateFindings).map((line) => line.split(' ')[0])).toEqual(['CHG_DATE']);
+    expect((await admin.get('/api/snapshots/2019/verify')).json<{ matches: boolean }>().matches).toBe(true);
+    expect((await admin.get('/api/snapshots/2020/verify')).json<{ matches: boolean }>().matches).toBe(true);
+  });
+
+  it('scopes a district operator to its district', async () => {
+    const pudong = new TestClient(test.app);
+    expect((await pudong.login('pudong', DEMO_PASSWORD)).statusCode).toBe(200);
+    expect((await pudong.get('/api/features?bbox=121,31,122,32&asOf=2020')).json<{ numberReturned: number }>().numberReturned).toBe(0);
+    expectError(await pudong.get(`/api/parcels/${bsm('A')}`), 404, 'PARCEL_NOT_FOUND');
+    expectError(await pudong.post('/api/snapshots', { year: 2021 }), 403, 'FORBIDDEN');
+  });
+
+  void (null as unknown as Cell);
+  void area;
+});
