@@ -29,6 +29,7 @@ import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 import { versionRoutes } from './modules/versions/routes.ts';
+import { tableRoutes } from './modules/versions/table-routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -118,6 +119,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   await app.register(uploadRoutes);
   await app.register(qualityRoutes);
   await app.register(versionRoutes);
+  await app.register(tableRoutes);
   await app.register(auditRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yazl from 'yazl';
-import { zipToBuffer } from '../../server/modules/quality/export.ts';
+import { zipToBuffer } from '../../server/export/spreadsheet.ts';
 import { gaussKrugerPrj, writeShapefile, type DbfField, type ShapefileOptions, type ShapefileRecord } from '../../server/seed/generator/shapefile-writer.ts';
 
 export const ZONE40_PRJ = gaussKrugerPrj(40);
