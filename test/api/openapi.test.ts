@@ -67,7 +67,7 @@ describe('OpenAPI, docs and fallbacks (embedded engine)', () => {
   it('declares a requestBody schema for every operation that takes a body', () => {
     const writes = operations().filter(({ method }) => WITH_BODY.includes(method));
     const withoutBody = writes.filter(({ operation }) => operation.requestBody === undefined).map(({ name }) => name);
-    expect(withoutBody).toEqual(BODYLESS);
+    expect(withoutBody.sort()).toEqual([...BODYLESS].sort());
     const withoutSchema = writes
       .filter(({ operation }) => operation.requestBody !== undefined)
       .filter(({ operation }) => {
