@@ -1,7 +1,9 @@
 // npm run fixtures:quality
 // Writes the quality rules' fixture folders, fixtures/quality/<RULE_ID>/, one per rule: in/ from the cases below
 // (small packages in 崇明区, Gauss-Kruger zone 40 metres, GeoJSON with a "crs" member, TBMJ from
-// the survey formula), and out/findings.json by running the engine on them (embedded engine).
+// the survey formula), and out/findings.json by running the engine on them (embedded engine). The
+// change-package cases (变更调查) each have a district of their own, whose baseline (in/baseline/)
+// the runner applies before it imports the change package: all cases share one database.
 // Never edit either by hand: change a case here and run this again, then read the diff.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +17,29 @@ import { projectionForZone } from '../server/seed/generator/district.ts';
 import { QUALITY_FIXTURES, runFixtureCase, type ExpectedFinding, type FixtureCase } from '../test/support/quality-fixtures.ts';
 
 const projection = projectionForZone(40);
-/** A point well inside 崇明岛 (121.55°E, 31.62°N) as the origin of every case's parcels. */
-const [E0, N0] = projection.forward(121.55, 31.62).map((v) => Math.round(v)) as [number, number];
+/**
+ * Each district a case may use: a point well inside it (km from its outline) as the origin of the
+ * case's parcels, and the village the parcels belong to. 崇明岛 (121.55°E, 31.62°N) by default.
+ */
+const DISTRICTS: Record<string, { name: string; origin: [number, number]; village: string }> = {
+  '310151': { name: '崇明区', origin: [121.55, 31.62], village: '崇明区城桥镇长兴村' },
+  '310112': { name: '闵行区', origin: [121.42, 31.06], village: '闵行区七宝镇九星村' },
+  '310113': { name: '宝山区', origin: [121.41, 31.39], village: '宝山区顾村镇沈杨村' },
+  '310114': { name: '嘉定区', origin: [121.23, 31.35], village: '嘉定区马陆镇大裕村' },
+  '310116': { name: '金山区', origin: [121.29, 30.82], village: '金山区朱泾镇待泾村' },
+};
+let district = '310151';
+let [E0, N0] = [0, 0];
+let VILLAGE: Record<string, Value> = {};
+/** Draws the next parcels in the district: origin, BSM prefix and village. */
+function useDistrict(code: string): void {
+  const { origin, village } = DISTRICTS[code]!;
+  district = code;
+  [E0, N0] = projection.forward(...origin).map((v) => Math.round(v)) as [number, number];
+  const unit = `${code}1010010000000`;
+  VILLAGE = { QSDWDM: unit, QSDWMC: village, ZLDWDM: unit, ZLDWMC: village };
+}
+useDistrict('310151');
 
 type Ring = [number, number][];
 type Value = string | number | null;
@@ -48,7 +71,6 @@ function area(rings: Ring[][]): number {
   return roundArea(total);
 }
 
-const VILLAGE = { QSDWDM: '3101511010010000000', QSDWMC: '崇明区城桥镇长兴村', ZLDWDM: '3101511010010000000', ZLDWMC: '崇明区城桥镇长兴村' };
 const CLASS_DEFAULTS: Record<string, Record<string, Value>> = {
   '0101': { DLMC: '水田', QSXZ: '30', GDPDJB: '1', ZZSXDM: 'LS', ZZSXMC: '粮食作物', GDDB: 5 },
   '0301': { DLMC: '乔木林地', QSXZ: '30' },
@@ -61,7 +83,7 @@ let sequence = 0;
 /** A clean DLTB parcel of class `dlbm` with the given geometry; overrides spoil it. TBMJ, KCMJ and TBDLMJ follow the geometry unless overridden. */
 function dltb(dlbm: string, rings: Ring[][], overrides: Record<string, Value> = {}): Parcel {
   sequence++;
-  const bsm = `31015111${String(sequence).padStart(10, '0')}`;
+  const bsm = `${district}11${String(sequence).padStart(10, '0')}`;
   const tbmj = area(rings);
   const kcxs = Number(overrides.KCXS ?? 0);
   const kcmj = Math.round(tbmj * kcxs * 100) / 100;
@@ -92,6 +114,21 @@ function farmland(on: Parcel | null, rings: Ring[][]): Parcel {
 
 const square = (i: number, j: number, size = 50): Ring[][] => [[rect(i * size, j * size, size, size)]];
 
+/**
+ * A change record (变更调查): a new version of class `dlbm` replacing `predecessors` (BGQBSM, a
+ * parcel or a BSM) on `date` (BGRQ, no field when null), with change type BGLX; `keep` gives it the
+ * BSM of the parcel it replaces (a reclassification keeps the parcel's BSM).
+ */
+function changed(dlbm: string, rings: Ring[][], predecessors: (Parcel | string)[], date: string | null, type: string, keep?: Parcel): Parcel {
+  const bgqbsm = predecessors.map((p) => (typeof p === 'string' ? p : p.bsm)).join(',');
+  const record = dltb(dlbm, rings, { SJNF: 2020, BGQBSM: bgqbsm, ...(date === null ? {} : { BGRQ: date }), BGLX: type });
+  if (keep) record.bsm = record.attributes.BSM = keep.bsm;
+  return record;
+}
+
+/** A row of 100 m squares of 水田 from (i, j): a baseline's parcels. */
+const paddies = (count: number, j = 0, from = 0): Parcel[] => Array.from({ length: count }, (_, k) => dltb('0101', square(from + k, j, 100)));
+
 /** A 50 m square with two corners swapped: the ring crosses itself (a bow-tie). TBMJ is the square's. */
 function bowTieSquare(x: number, y: number): Ring[][] {
   const [a, b, c, d] = rect(x, y, 50, 50);
@@ -112,7 +149,11 @@ interface CaseDefinition {
   description: string;
   rules: string[];
   params?: FixtureCase['params'];
-  build: () => { DLTB: Parcel[]; YJJBNTTB?: Parcel[]; XZQ?: { rings: Ring[][] }; expect: ExpectedFinding[] };
+  /** 崇明区 unless given; a change-package case needs a district no other case uses */
+  district?: string;
+  /** a change package of this survey, over `baseline` (the district's national-survey parcels, applied first) */
+  survey?: FixtureCase['survey'];
+  build: () => { DLTB: Parcel[]; YJJBNTTB?: Parcel[]; XZQ?: { rings: Ring[][] }; baseline?: Parcel[]; expect: ExpectedFinding[] };
 }
 
 const find = (rule: string, parcel: Parcel | null, other?: Parcel): ExpectedFinding => ({ rule, bsm: parcel?.bsm ?? null, ...(other ? { otherBsm: other.bsm } : {}) });
@@ -328,6 +369,94 @@ const CASES: CaseDefinition[] = [
       return { DLTB: [exact, over, under], expect: [find('AREA_TBMJ', over), find('AREA_TBMJ', under), find('AREA_DISTRICT_TOTAL', null)] };
     },
   },
+  // Change packages (变更调查, 2020), each over a baseline of 100 m squares of 水田 in its own district.
+  {
+    name: 'change-date',
+    description:
+      'Five 水田 squares reclassified as 乔木林地 in the 2020 change survey: one record without BGRQ, one dated 2020-02-30 (no such day), one dated 2021-03-01 (after the survey year); ' +
+      'those dated 2020-06-30 and 20200815 (YYYYMMDD) pass.',
+    rules: ['CHG_DATE'],
+    district: '310112',
+    survey: { kind: 'land_use_change', year: 2020 },
+    build() {
+      const baseline = paddies(5);
+      const [a, b, c, d, e] = baseline as [Parcel, Parcel, Parcel, Parcel, Parcel];
+      const noDate = changed('0301', square(0, 0, 100), [a], null, '地类变更', a);
+      const notADay = changed('0301', square(1, 0, 100), [b], '2020-02-30', '地类变更', b);
+      const nextYear = changed('0301', square(2, 0, 100), [c], '2021-03-01', '地类变更', c);
+      const ok = changed('0301', square(3, 0, 100), [d], '2020-06-30', '地类变更', d);
+      const compact = changed('0301', square(4, 0, 100), [e], '20200815', '地类变更', e);
+      return { baseline, DLTB: [noDate, notADay, nextYear, ok, compact], expect: [find('CHG_DATE', noDate), find('CHG_DATE', notADay), find('CHG_DATE', nextYear)] };
+    },
+  },
+  {
+    name: 'change-predecessor',
+    description:
+      'Over six 水田 squares A–F: a record naming a predecessor BSM no parcel has; the new version of C carrying the BSM of B (a current parcel it does not replace); ' +
+      'D split in two halves dated 2020-05-01 and 2020-07-01 (replaced on two dates); E reclassified on 2019-12-31, the day its version began; F reclassified on 2020-06-30 passes.',
+    rules: ['CHG_PREDECESSOR'],
+    district: '310113',
+    survey: { kind: 'land_use_change', year: 2020 },
+    build() {
+      const baseline = paddies(6);
+      const [a, b, c, d, e, f] = baseline as [Parcel, Parcel, Parcel, Parcel, Parcel, Parcel];
+      const ghost = `${a.bsm.slice(0, -4)}9999`;
+      const unknown = changed('0301', square(0, 0, 100), [ghost], '2020-05-01', '地类变更');
+      const takesB = changed('0301', square(2, 0, 100), [c], '2020-05-01', '地类变更', b);
+      const firstHalf = changed('0301', [[rect(300, 0, 50, 100)]], [d], '2020-05-01', '分割');
+      const secondHalf = changed('0702', [[rect(350, 0, 50, 100)]], [d], '2020-07-01', '分割');
+      const sameDay = changed('0301', square(4, 0, 100), [e], '2019-12-31', '地类变更', e);
+      const ok = changed('0301', square(5, 0, 100), [f], '2020-06-30', '地类变更', f);
+      return {
+        baseline,
+        DLTB: [unknown, takesB, firstHalf, secondHalf, sameDay, ok],
+        expect: [
+          { rule: 'CHG_PREDECESSOR', bsm: unknown.bsm, otherBsm: ghost }, { rule: 'CHG_PREDECESSOR', bsm: b.bsm, otherBsm: null },
+          find('CHG_PREDECESSOR', firstHalf, d), find('CHG_PREDECESSOR', secondHalf, d), find('CHG_PREDECESSOR', sameDay, e),
+        ],
+      };
+    },
+  },
+  {
+    name: 'change-coverage',
+    description:
+      'Over two rows of 水田 squares, A B C below D E F: A replaced by a parcel 50 m taller (reaching over the unchanged D); B split into two 40 m strips 20 m apart (a 2000 m² gap in B); ' +
+      'C split into two halves (passes); F replaced by a parcel 30 m taller (reaching over land no parcel covered).',
+    rules: ['CHG_COVERAGE'],
+    district: '310114',
+    survey: { kind: 'land_use_change', year: 2020 },
+    build() {
+      const baseline = [...paddies(3), ...paddies(3, 1)];
+      const [a, b, c, d, , f] = baseline as [Parcel, Parcel, Parcel, Parcel, Parcel, Parcel];
+      const taller = changed('0702', [[rect(0, 0, 100, 150)]], [a], '2020-05-01', '地类变更');
+      const gapWest = changed('0101', [[rect(100, 0, 40, 100)]], [b], '2020-05-01', '分割');
+      const gapEast = changed('0702', [[rect(160, 0, 40, 100)]], [b], '2020-05-01', '分割');
+      const west = changed('0101', [[rect(200, 0, 50, 100)]], [c], '2020-06-30', '分割');
+      const east = changed('0702', [[rect(250, 0, 50, 100)]], [c], '2020-06-30', '分割');
+      const beyond = changed('0301', [[rect(200, 100, 100, 130)]], [f], '2020-06-30', '地类变更', f);
+      return {
+        baseline,
+        DLTB: [taller, gapWest, gapEast, west, east, beyond],
+        expect: [find('CHG_COVERAGE', taller, d), { rule: 'CHG_COVERAGE', bsm: b.bsm, otherBsm: null }, { rule: 'CHG_COVERAGE', bsm: beyond.bsm, otherBsm: null }],
+      };
+    },
+  },
+  {
+    name: 'change-area',
+    description:
+      'Over three 水田 squares A B C (30 000 m²): A reclassified as it is, B and C merged into one parcel reaching 100 m east beyond C, with no boundary change declared: ' +
+      'the new parcels add up to about 10 000 m² more than those they replace (one finding for the package).',
+    rules: ['CHG_AREA_CONSERVED'],
+    district: '310116',
+    survey: { kind: 'land_use_change', year: 2020 },
+    build() {
+      const baseline = paddies(3);
+      const [a, b, c] = baseline as [Parcel, Parcel, Parcel];
+      const same = changed('0301', square(0, 0, 100), [a], '2020-06-30', '地类变更', a);
+      const merged = changed('0702', [[rect(100, 0, 300, 100)]], [b, c], '2020-06-30', '合并');
+      return { baseline, DLTB: [same, merged], expect: [{ rule: 'CHG_AREA_CONSERVED', bsm: null }] };
+    },
+  },
 ];
 
 /** Writes one folder per rule of the case, named by the rule: the case's package, that rule's expectations. Returns the folder names. */
@@ -340,11 +469,16 @@ function writeCase(definition: CaseDefinition): string[] {
 }
 
 function writeFolder(name: string, definition: CaseDefinition, rule: string): void {
+  useDistrict(definition.district ?? '310151');
   const built = definition.build();
   const dir = path.join(QUALITY_FIXTURES, name, 'in');
   fs.rmSync(path.join(QUALITY_FIXTURES, name), { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'DLTB.geojson'), layer('DLTB', built.DLTB));
+  if (built.baseline) {
+    fs.mkdirSync(path.join(dir, 'baseline'));
+    fs.writeFileSync(path.join(dir, 'baseline', 'DLTB.geojson'), layer('DLTB', built.baseline));
+  }
   if (built.YJJBNTTB) fs.writeFileSync(path.join(dir, 'YJJBNTTB.geojson'), layer('YJJBNTTB', built.YJJBNTTB));
   if (built.XZQ) {
     const xzq: Parcel = { bsm: '', rings: built.XZQ.rings, attributes: { XZQDM: '310151', XZQMC: '崇明区', KZMJ: area(built.XZQ.rings), DCMJ: area(built.XZQ.rings), MSSM: '00' } };
@@ -353,7 +487,9 @@ function writeFolder(name: string, definition: CaseDefinition, rule: string): vo
   const params = definition.params?.[rule];
   const fixture: FixtureCase = {
     description: `${definition.description} (case ${definition.name})`,
-    district: '310151',
+    district,
+    ...(built.baseline ? { baseline: true } : {}),
+    ...(definition.survey ? { survey: definition.survey } : {}),
     rules: [rule],
     ...(params ? { params: { [rule]: params } } : {}),
     expect: built.expect.filter((expected) => expected.rule === rule),
