@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { prepareDatabase } from './platform.ts';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.ts';
+import { seedDemoHistory } from './seed/demo-history.ts';
 import { seedDemoPackages } from './seed/demo-packages.ts';
 
 const ROLE_NAMES: Record<string, string> = {
@@ -69,11 +70,12 @@ console.log(lines.join('\n') + '\n');
 
 if (config.seedDemo) {
   // Demo survey packages are generated and imported after the server is up, so it answers at once.
-  seedDemoPackages(app).then(
-    (results) => {
+  seedDemoPackages(app)
+    .then((results) => {
       const queued = results.filter((result) => !result.skipped);
       if (queued.length) console.log(`demo packages submitted for ${queued.map((result) => result.districtCode).join(', ')}; importing in the background`);
-    },
-    (error: Error) => app.log.error({ err: error }, 'demo packages could not be loaded'),
-  );
+      // Then the history: baseline applied, 2020-2023 change packages applied, each year frozen.
+      return seedDemoHistory(app, { info: (message) => console.log(message) });
+    })
+    .catch((error: Error) => app.log.error({ err: error }, 'demo packages could not be loaded'));
 }

@@ -257,4 +257,15 @@ export interface DB {
   qc_runs: QcRunsTable;
   qc_findings: QcFindingsTable;
   qc_rule_settings: QcRuleSettingsTable;
+  snapshots: SnapshotsTable;
+}
+
+export interface SnapshotsTable {
+  year: number;
+  snapshot_date: string;
+  frozen_at: Timestamp;
+  frozen_by: string | null;
+  checksum: string;
+  parcel_counts: unknown;
+  statistics: unknown;
 }

@@ -1,7 +1,7 @@
 // The demo's survey data: national-survey (三调) packages for 崇明区 and 浦东新区 made by the
 // package generator and submitted through the real upload path (archive, inspect, import), as
 // the district operators would. Runs in the background after the server listens, once: a
-// district that already has a submission for the 2019 national survey is left alone.
+// district that already has a submission for the 2019 national survey (one not failed) is left alone.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,10 +10,18 @@ import { recordAudit } from '../modules/audit/repository.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
 import { generatePackage } from './generator/package.ts';
 
-export const DEMO_PACKAGES = [
+export interface DemoPackage {
+  districtCode: string;
+  /** the district operator who uploads it */
+  operator: string;
+  parcels: number;
+  seed: number;
+}
+
+export const DEMO_PACKAGES: readonly DemoPackage[] = [
   { districtCode: '310151', operator: 'chongming', parcels: 4000, seed: 2019 },
   { districtCode: '310115', operator: 'pudong', parcels: 4000, seed: 2019 },
-] as const;
+];
 
 export interface DemoPackageResult {
   districtCode: string;
@@ -21,17 +29,19 @@ export interface DemoPackageResult {
   skipped: boolean;
 }
 
-export async function seedDemoPackages(app: FastifyInstance): Promise<DemoPackageResult[]> {
+export async function seedDemoPackages(app: FastifyInstance, packages: readonly DemoPackage[] = DEMO_PACKAGES): Promise<DemoPackageResult[]> {
   const { db, config } = app;
   const survey = await db.kysely.selectFrom('surveys').select('id').where('kind', '=', 'national').where('year', '=', 2019).executeTakeFirst();
   if (!survey) return [];
   const results: DemoPackageResult[] = [];
-  for (const demo of DEMO_PACKAGES) {
+  for (const demo of packages) {
+    // One that failed (an import interrupted by a stop, say) is submitted again.
     const existing = await db.kysely
       .selectFrom('submissions')
       .select('id')
       .where('survey_id', '=', survey.id)
       .where('district_code', '=', demo.districtCode)
+      .where('state', 'not in', ['failed', 'superseded'])
       .executeTakeFirst();
     if (existing) {
       results.push({ districtCode: demo.districtCode, submissionId: existing.id, skipped: true });

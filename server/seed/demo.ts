@@ -59,7 +59,9 @@ async function ensureOrganisations(tx: Tx): Promise<Map<string, string>> {
 async function ensureSurveys(tx: Tx, createdBy: string | null): Promise<void> {
   const surveys = [
     { kind: 'national', year: 2019, title: '第三次全国国土调查（上海市）', state: 'published' },
-    { kind: 'land_use_change', year: 2020, title: '2020年度土地利用变更调查', state: 'collecting' },
+    // The demo's history (demo-history.ts) fills 2020-2023; 2024 is open for uploads.
+    ...[2020, 2021, 2022, 2023].map((year) => ({ kind: 'land_use_change', year, title: `${year}年度土地利用变更调查`, state: 'published' }) as const),
+    { kind: 'land_use_change', year: 2024, title: '2024年度土地利用变更调查', state: 'collecting' },
   ] as const;
   for (const survey of surveys) {
     const existing = await tx

@@ -160,13 +160,22 @@ export const changeCoverage: SetRule = {
     zh: '变更后的地类图斑仍须无缝覆盖本区：新图斑不得超出其所替代图斑的范围（即不得压盖未变更图斑），被替代图斑的范围须被新图斑完全覆盖；声明界线调整（BGLX 界线调整）时除外。',
     en: 'After the change the land-use parcels must still cover the district without gaps or overlaps: new parcels stay within the parcels they replace (so they overlap no unchanged parcel), and the parcels replaced are wholly covered by new ones, unless a boundary change is declared (BGLX 界线调整).',
   },
-  params: { minAreaM2: 0.1 },
-  paramSpecs: { minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小面积（平方米）', en: 'smallest area reported (m²)' } } },
+  // A piece cut from a parcel has its new vertices on the parent's geodesic edges (where the
+  // ellipsoidal area puts them), which in the stored longitude/latitude lie a fraction of a
+  // millimetre off the parent's straight edge: slivers thinner than minWidthM are that, not a change.
+  params: { minAreaM2: 0.1, minWidthM: 0.01 },
+  paramSpecs: {
+    minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小面积（平方米）', en: 'smallest area reported (m²)' } },
+    minWidthM: { type: 'number', minimum: 0, description: { zh: '报告的最小平均宽度（米）', en: 'smallest mean width reported (m)' } },
+  },
   layers: ['DLTB'],
   async run(context) {
     if (!context.layers.some((layer) => layer.code === 'DLTB')) return;
     const declared = await declaresBoundaryChange(context);
     const minArea = literal(numberParam(context.params, 'minAreaM2'));
+    const minWidth = literal(numberParam(context.params, 'minWidthM'));
+    /** SQL: the piece `g` with area `area` is big and wide enough to report (mean width 2A/P). */
+    const reportable = (g: string, area: string) => `${area} >= ${minArea} AND 2 * ${area} / nullif(ST_Perimeter(${g}::geography, true), 0) >= ${minWidth}`;
     const sources = usableSources(context, CHECKED_LAYERS.DLTB);
     const added = sources.length === 1 ? sources[0]! : `(${sources.map((source) => `SELECT * FROM ${source} z`).join(' UNION ALL ')})`;
     // New parcels reaching beyond what they replace: over unchanged parcels (an overlap) or,
@@ -189,7 +198,7 @@ export const changeCoverage: SetRule = {
               CASE WHEN m.unchanged IS NOT NULL THEN format('the new parcel reaches %s m² beyond its predecessors, over unchanged parcels %s', round(m.area::numeric, 2), m.unchanged)
                    ELSE format('the new parcel reaches %s m² beyond its predecessors, over land no parcel of the district covered', round(m.area::numeric, 2)) END,
               jsonb_build_object('areaM2', round(m.area::numeric, 2), 'unchangedParcels', m.unchanged), ST_Multi(m.g)
-         FROM measured m WHERE m.area >= ${minArea} AND (m.unchanged IS NOT NULL OR NOT $3::boolean)`,
+         FROM measured m WHERE ${reportable('m.g', 'm.area')} AND (m.unchanged IS NOT NULL OR NOT $3::boolean)`,
       [context.submissionId, context.districtCode, declared],
     );
     if (declared) return;
@@ -205,7 +214,7 @@ export const changeCoverage: SetRule = {
               format('被替代图斑 %s 有 %s 平方米未被任何新图斑覆盖（缝隙）', m.bsm, round(m.area::numeric, 2)),
               format('%s m² of replaced parcel %s is covered by no new parcel (a gap)', round(m.area::numeric, 2), m.bsm),
               jsonb_build_object('areaM2', round(m.area::numeric, 2), 'replaced', m.bsm), ST_Multi(m.g)
-         FROM measured m WHERE m.area >= ${minArea}`,
+         FROM measured m WHERE ${reportable('m.g', 'm.area')}`,
       [context.submissionId, context.districtCode],
     );
   },

@@ -18,11 +18,18 @@ export const overlaps: SetRule = {
     zh: '同一图层的图斑之间不得重叠；报告每处重叠的面积与形状。',
     en: 'Parcels of a layer must not overlap; each overlap is reported with its area and shape.',
   },
-  params: { minAreaM2: 0.01 },
-  paramSpecs: { minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小重叠面积（平方米）', en: 'smallest overlap reported (m²)' } } },
+  // A vertex a district's GIS put on a neighbour's edge in Gauss-Kruger metres lies a fraction of a
+  // millimetre off that edge once both are in longitude/latitude: overlaps thinner than minWidthM
+  // are that reprojection, not two parcels claiming the same land.
+  params: { minAreaM2: 0.01, minWidthM: 0.01 },
+  paramSpecs: {
+    minAreaM2: { type: 'number', minimum: 0, description: { zh: '报告的最小重叠面积（平方米）', en: 'smallest overlap reported (m²)' } },
+    minWidthM: { type: 'number', minimum: 0, description: { zh: '报告的最小重叠平均宽度（米）', en: 'smallest mean width of an overlap reported (m)' } },
+  },
   layers: BOTH,
   async run(context) {
     const minArea = literal(numberParam(context.params, 'minAreaM2'));
+    const minWidth = literal(numberParam(context.params, 'minWidthM'));
     for (const layer of context.layers) {
       const [valid, repaired] = usableSources(context, layer);
       const notFaulty = repaired ? `AND b.record_no NOT IN (SELECT record_no FROM ${context.scratch.faults} WHERE layer = ${text(layer.code)})` : '';
@@ -61,7 +68,7 @@ export const overlaps: SetRule = {
                   format('与图斑 %s（第 %s 条）重叠 %s 平方米', coalesce(bb, '无标识码'), rb, round(area::numeric, 2)),
                   format('overlaps parcel %s (record %s) by %s m²', coalesce(bb, 'without BSM'), rb, round(area::numeric, 2)),
                   jsonb_build_object('areaM2', round(area::numeric, 2), 'otherRecordNo', rb), ix
-             FROM measured WHERE area >= ${minArea}`,
+             FROM measured WHERE area >= ${minArea} AND 2 * area / nullif(ST_Perimeter(ix::geography, true), 0) >= ${minWidth}`,
           [context.submissionId, layer.code],
         );
       }

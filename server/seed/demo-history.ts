@@ -1,0 +1,108 @@
+// The demo's history: the 2019 national-survey packages of the demo districts accepted and applied
+// as the baseline and 2019 frozen, then for 2020-2023 a change package per district (made by the
+// change generator from the same baseline), uploaded, checked, accepted and applied as the city
+// would, each year frozen at its 12月31日 snapshot. Idempotent: what is done already is skipped,
+// so a restart carries on where an interrupted seed stopped.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { asSystem } from '../db/context.ts';
+import type { SessionUser } from '../modules/auth/repository.ts';
+import { receivePackage } from '../modules/ingest/upload.ts';
+import { applySubmission } from '../modules/versions/apply.ts';
+import { acceptSubmission } from '../modules/versions/service.ts';
+import { freezeYear } from '../modules/versions/snapshots.ts';
+import { DEMO_PACKAGES, type DemoPackage } from './demo-packages.ts';
+import { generateChangeSeries } from './generator/changes.ts';
+
+export const DEMO_CHANGE_YEARS = [2020, 2021, 2022, 2023] as const;
+/** Share of a district's parcels changed per demo year. */
+const DEMO_CHANGE_FRACTION = 0.02;
+
+interface Log {
+  info(message: string): void;
+}
+
+async function cityAdmin(app: FastifyInstance): Promise<SessionUser> {
+  const admin = await app.db.kysely.selectFrom('users').select(['id', 'username', 'display_name']).where('username', '=', 'admin').executeTakeFirstOrThrow();
+  return { id: admin.id, username: admin.username, displayName: admin.display_name, role: 'city_admin', districtCode: null, districtName: null, organisationName: null };
+}
+
+async function surveyId(app: FastifyInstance, kind: 'national' | 'land_use_change', year: number): Promise<string> {
+  const survey = await app.db.kysely.selectFrom('surveys').select('id').where('kind', '=', kind).where('year', '=', year).where('scope', '=', 'city').executeTakeFirstOrThrow();
+  return survey.id;
+}
+
+/** The district's latest submission of a survey, if any. */
+async function latestSubmission(app: FastifyInstance, survey: string, districtCode: string) {
+  return app.db.kysely
+    .selectFrom('submissions')
+    .select(['id', 'state'])
+    .where('survey_id', '=', survey)
+    .where('district_code', '=', districtCode)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** Accepts and applies a checked submission; true when it is applied (now or before). */
+async function acceptAndApply(app: FastifyInstance, admin: SessionUser, submission: { id: string; state: string }): Promise<boolean> {
+  if (submission.state === 'applied') return true;
+  if (submission.state === 'checked') await acceptSubmission(app.db, submission.id, admin, null);
+  else if (submission.state !== 'accepted') return false;
+  await applySubmission(app.db, submission.id, { id: admin.id, role: admin.role });
+  return true;
+}
+
+async function frozen(app: FastifyInstance, year: number): Promise<boolean> {
+  return Boolean(await app.db.kysely.selectFrom('snapshots').select('year').where('year', '=', year).executeTakeFirst());
+}
+
+export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: readonly DemoPackage[] = DEMO_PACKAGES): Promise<void> {
+  const admin = await cityAdmin(app);
+  await app.imports.idle();
+  const national = await surveyId(app, 'national', 2019);
+  for (const demo of packages) {
+    const submission = await latestSubmission(app, national, demo.districtCode);
+    if (!submission || !(await acceptAndApply(app, admin, submission))) {
+      log.info(`demo history: the ${demo.districtCode} baseline is ${submission?.state ?? 'missing'}; history not loaded`);
+      return;
+    }
+  }
+  if (!(await frozen(app, 2019))) await freezeYear(app.db, 2019, { id: admin.id, role: admin.role });
+
+  const outDir = path.join(app.config.ingest.workDir, 'demo-history');
+  const series = new Map<string, Map<number, string>>();
+  for (const year of DEMO_CHANGE_YEARS) {
+    if (await frozen(app, year)) continue;
+    const survey = await surveyId(app, 'land_use_change', year);
+    for (const demo of packages) {
+      let submission = await latestSubmission(app, survey, demo.districtCode);
+      if (!submission || submission.state === 'superseded' || submission.state === 'failed') {
+        if (!series.has(demo.districtCode)) {
+          const manifests = await generateChangeSeries({ districtCode: demo.districtCode, parcels: demo.parcels, seed: demo.seed, years: [...DEMO_CHANGE_YEARS], fraction: DEMO_CHANGE_FRACTION, outDir });
+          series.set(demo.districtCode, new Map(manifests.map((manifest) => [manifest.year, manifest.zipPath])));
+        }
+        const zipPath = series.get(demo.districtCode)!.get(year)!;
+        const operator = await app.db.kysely.selectFrom('users').select('id').where('username', '=', demo.operator).executeTakeFirst();
+        const received = await receivePackage(
+          app.db,
+          app.config.ingest,
+          app.imports,
+          fs.createReadStream(zipPath),
+          { surveyId: survey, districtCode: demo.districtCode, fileName: `${demo.districtCode}-${year}-变更调查成果.zip`, encoding: null, epsg: null, uploadedBy: operator?.id ?? null, surveyorId: null },
+          (work) => asSystem(app.db, work),
+        );
+        await received.outcome;
+        await app.imports.idle();
+        submission = await latestSubmission(app, survey, demo.districtCode);
+      }
+      if (!submission || !(await acceptAndApply(app, admin, submission))) {
+        log.info(`demo history: the ${demo.districtCode} ${year} change package is ${submission?.state ?? 'missing'}; stopping at ${year}`);
+        return;
+      }
+    }
+    await freezeYear(app.db, year, { id: admin.id, role: admin.role });
+    log.info(`demo history: ${year} applied and frozen`);
+  }
+  fs.rmSync(outDir, { recursive: true, force: true });
+}
