@@ -137,10 +137,11 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     return { id, run, findings };
   }
 
+  /** The city accepts; the district applies its own accepted package. */
   async function acceptAndApply(id: string) {
     const accepted = await admin.post(`/api/submissions/${id}/accept`);
     expect(accepted.statusCode, accepted.body).toBe(200);
-    const applied = await admin.post(`/api/submissions/${id}/apply`);
+    const applied = await operator.post(`/api/submissions/${id}/apply`);
     expect(applied.statusCode, applied.body).toBe(200);
     return applied.json<{ kind: string; layers: { layer: string; created: number; closed: number; lineage: number }[] }>();
   }
@@ -362,6 +363,10 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     expect((await pudong.get('/api/features?bbox=121,31,122,32&asOf=2020')).json<{ numberReturned: number }>().numberReturned).toBe(0);
     expectError(await pudong.get(`/api/parcels/${bsm('A')}`), 404, 'PARCEL_NOT_FOUND');
     expectError(await pudong.post('/api/snapshots', { year: 2021 }), 403, 'FORBIDDEN');
+    // Nor can it apply another district's package, or accept anything.
+    const chongmingSubmission = (await admin.get('/api/submissions?districtCode=310151')).json<{ id: string }[]>()[0]!.id;
+    expectError(await pudong.post(`/api/submissions/${chongmingSubmission}/apply`), 404, 'NOT_FOUND');
+    expectError(await pudong.post(`/api/submissions/${chongmingSubmission}/accept`), 403, 'FORBIDDEN');
   });
 
 });

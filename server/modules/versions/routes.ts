@@ -97,16 +97,19 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/submissions/:id/apply',
     {
-      preHandler: requireRole('city_admin'),
+      preHandler: requireRole('city_admin', 'district_operator'),
       schema: {
         tags: ['versions'],
-        summary: '将已验收的成果入库：基础调查成果成为初始版本，变更成果生成新版本并关闭被替代版本 / apply an accepted submission to the parcel versions',
+        summary: '将已验收的成果入库（市局，或本区操作员）：基础调查成果成为初始版本，变更成果生成新版本并关闭被替代版本 / apply an accepted submission to the parcel versions',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: { 200: AppliedSchema, ...errorResponses },
       },
     },
-    (request) => {
+    async (request) => {
       const user = requireUser(request);
+      // Row-level security shows a district operator its own district's submissions only.
+      const visible = await asActor(app.db, request.actor, (tx) => tx.selectFrom('submissions').select('id').where('id', '=', request.params.id).executeTakeFirst());
+      if (!visible) throw versionErrors.submissionNotFound(request.params.id);
       return applySubmission(app.db, request.params.id, { id: user.id, role: user.role });
     },
   );
