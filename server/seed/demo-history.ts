@@ -53,6 +53,14 @@ async function acceptAndApply(app: FastifyInstance, admin: SessionUser, submissi
   return true;
 }
 
+/** The first blocking findings of a submission's latest run, for the log. */
+async function blockingSummary(app: FastifyInstance, submissionId: string): Promise<string> {
+  const run = await app.db.kysely.selectFrom('qc_runs').select('id').where('submission_id', '=', submissionId).orderBy('started_at', 'desc').executeTakeFirst();
+  if (!run) return '';
+  const findings = await app.db.kysely.selectFrom('qc_findings').select(['rule_id', 'bsm', 'message_en']).where('run_id', '=', run.id).where('severity', '=', 'error').limit(5).execute();
+  return findings.map((finding) => `\n  ${finding.rule_id} ${finding.bsm ?? ''} ${finding.message_en}`).join('');
+}
+
 async function frozen(app: FastifyInstance, year: number): Promise<boolean> {
   return Boolean(await app.db.kysely.selectFrom('snapshots').select('year').where('year', '=', year).executeTakeFirst());
 }
@@ -97,7 +105,7 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
         submission = await latestSubmission(app, survey, demo.districtCode);
       }
       if (!submission || !(await acceptAndApply(app, admin, submission))) {
-        log.info(`demo history: the ${demo.districtCode} ${year} change package is ${submission?.state ?? 'missing'}; stopping at ${year}`);
+        log.info(`demo history: the ${demo.districtCode} ${year} change package is ${submission?.state ?? 'missing'}; stopping at ${year}${submission ? await blockingSummary(app, submission.id) : ''}`);
         return;
       }
     }
