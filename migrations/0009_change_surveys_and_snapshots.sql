@@ -14,21 +14,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT nullif(btrim(e.value), '') FROM jsonb_each_text(extra) e WHERE upper(e.key) = upper(name) LIMIT 1
 $$;
 
--- BGRQ as a date, or null when absent or not a date (the checks report it; nothing raises).
+-- BGRQ as a date, or null when absent or not a date (the checks report it; nothing raises). No
+-- exception block: a subtransaction would make the function unsafe in parallel plans.
 CREATE FUNCTION change_date(extra jsonb) RETURNS date
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  raw text := replace(change_attr(extra, 'BGRQ'), '/', '-');
-  digits text;
-BEGIN
-  IF raw IS NULL THEN RETURN NULL; END IF;
-  digits := replace(raw, '-', '');
-  IF digits !~ '^\d{8}$' OR (raw LIKE '%-%' AND raw !~ '^\d{4}-\d{2}-\d{2}$') THEN RETURN NULL; END IF;
-  -- make_date refuses 2021-02-30; to_date would roll it over to March.
-  RETURN make_date(substr(digits, 1, 4)::int, substr(digits, 5, 2)::int, substr(digits, 7, 2)::int);
-EXCEPTION WHEN others THEN
-  RETURN NULL;
-END
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  -- CASE branches are tried in order, so no cast or make_date sees a value that would raise.
+  SELECT CASE
+           WHEN d.digits IS NULL OR d.digits !~ '^\d{8}$' THEN NULL
+           WHEN d.raw LIKE '%-%' AND d.raw !~ '^\d{4}-\d{2}-\d{2}$' THEN NULL
+           WHEN substr(d.digits, 1, 4)::int < 1 OR substr(d.digits, 5, 2)::int NOT BETWEEN 1 AND 12 THEN NULL
+           -- make_date refuses 2021-02-30 (to_date would roll it over to March): check the day first.
+           WHEN substr(d.digits, 7, 2)::int NOT BETWEEN 1 AND extract(day FROM
+                  make_date(substr(d.digits, 1, 4)::int, substr(d.digits, 5, 2)::int, 1) + interval '1 month - 1 day')::int THEN NULL
+           ELSE make_date(substr(d.digits, 1, 4)::int, substr(d.digits, 5, 2)::int, substr(d.digits, 7, 2)::int)
+         END
+    FROM (SELECT r.raw, replace(r.raw, '-', '') AS digits
+            FROM (SELECT replace(change_attr(extra, 'BGRQ'), '/', '-') AS raw) r) d
 $$;
 
 -- The predecessor BSMs a record names (empty for a parcel that is new).

@@ -9,9 +9,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unzip } from '../support/zip.ts';
 import { projectedRingArea, roundArea } from '../../server/geo/ellipsoidal-area.ts';
 import { mergeRings, planeEdgePoint, splitRing } from '../../server/seed/generator/change-geometry.ts';
 import { type ChangePackageManifest, generateChangeSeries } from '../../server/seed/generator/changes.ts';
@@ -43,20 +42,6 @@ const codes = loadCodes();
 const CULTIVATED = new Set(['0101', '0102', '0103']);
 const BGLX: Record<string, ChangePackageManifest['changes'][number]['kind']> = { 地类变更: 'reclassification', 分割: 'split', 合并: 'merge' };
 
-async function unzip(file: string): Promise<Map<string, Buffer>> {
-  const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(file, { lazyEntries: true, autoClose: false });
-  const entries = new Map<string, Buffer>();
-  try {
-    for await (const entry of zip.eachEntry()) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
-      entries.set(entry.fileName, Buffer.concat(chunks));
-    }
-  } finally {
-    zip.close();
-  }
-  return entries;
-}
 
 // ---------- plane geometry, independent of the generator's helpers ----------
 

@@ -5,12 +5,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import geographiclib from 'geographiclib-geodesic';
 import iconv from 'iconv-lite';
 import proj4 from 'proj4';
-import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unzip } from '../support/zip.ts';
 import { CGCS2000_A, CGCS2000_F, projectedRingArea, roundArea } from '../../server/geo/ellipsoidal-area.ts';
 import { proj4Definition } from '../../server/modules/ingest/crs.ts';
 import { loadCodes } from '../../server/seed/generator/codes.ts';
@@ -24,20 +23,6 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // ---------- an independent reader for what the generator writes ----------
 
-async function unzip(file: string): Promise<Map<string, Buffer>> {
-  const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(file, { lazyEntries: true, autoClose: false });
-  const entries = new Map<string, Buffer>();
-  try {
-    for await (const entry of zip.eachEntry()) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
-      entries.set(entry.fileName, Buffer.concat(chunks));
-    }
-  } finally {
-    zip.close();
-  }
-  return entries;
-}
 
 interface Layer {
   shapes: number[][][]; // record → rings (closed, as stored)

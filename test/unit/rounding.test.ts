@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../server/seed/generator/random.ts';
 import {
   RoundingError,
   fitAndRoundMatrix,
@@ -10,16 +11,8 @@ import {
   toUnits,
 } from '../../server/modules/versions/rounding.ts';
 
-// Seeded PRNG (mulberry32) so the property tests are reproducible.
-function prng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded PRNG so the property tests are reproducible.
+const prng = mulberry32;
 const intBelow = (rand: () => number, n: number): number => Math.floor(rand() * n);
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 const rowSums = (m: readonly (readonly number[])[]): number[] => m.map(sum);

@@ -9,11 +9,8 @@
 //    one parcel with a new BSM, their exact union.
 // Each year's zip holds a DLTB shapefile with only that year's new versions plus BGQBSM (predecessor
 // BSMs), BGRQ (change date, a DBF date) and BGLX (change type). Same options ⇒ byte-identical zips.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
 import { projectedRingArea, roundArea } from '../../geo/ellipsoidal-area.ts';
 import { canReclassify, pickTransition, reclassifiedAttributes } from './change-classes.ts';
 import { mergeRings, shareEdge, splitRing, surveyEdgePoint } from './change-geometry.ts';
@@ -21,6 +18,7 @@ import { ParcelIndex, ParcelStore } from './change-store.ts';
 import { minMappingAreaFor } from './codes.ts';
 import type { Projection } from './district.ts';
 import type { LandUseModel } from './land-use.ts';
+import { fileSha256, writeZip } from './package.ts';
 import { Generation, type GenerationOptions } from './parcels.ts';
 import { hash32, Rng } from './random.ts';
 import { layerFields } from './schema.ts';
@@ -356,19 +354,4 @@ function isLeap(year: number): boolean {
 /** YYYY-MM-DD of `day` days after 1 January of `year`. */
 function dateOf(year: number, day: number): string {
   return new Date(Date.UTC(year, 0, 1 + day)).toISOString().slice(0, 10);
-}
-
-async function writeZip(dir: string, files: string[], target: string, year: number): Promise<void> {
-  const zip = new yazl.ZipFile();
-  // As package.ts: local-time fields (yazl writes DOS time from them), no extended timestamp.
-  const mtime = new Date(year, 11, 31, 0, 0, 0);
-  for (const file of files) zip.addFile(path.join(dir, file), file, { mtime, mode: 0o100644, compress: true, forceDosTimestamp: true });
-  zip.end();
-  await pipeline(zip.outputStream, fs.createWriteStream(target));
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

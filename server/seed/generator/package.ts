@@ -169,7 +169,8 @@ export async function generatePackage(options: GenerateOptions): Promise<{ zipPa
   }
 }
 
-async function writeZip(dir: string, files: string[], target: string, year: number): Promise<void> {
+/** Zips `files` of `dir` into `target`, byte-identical for the same input in any time zone. */
+export async function writeZip(dir: string, files: string[], target: string, year: number): Promise<void> {
   const zip = new yazl.ZipFile();
   // Local-time components on purpose: yazl writes DOS date/time from local fields, so this gives the
   // same bytes in every time zone; forceDosTimestamp drops the UTC "extended timestamp" extra field.
@@ -179,7 +180,7 @@ async function writeZip(dir: string, files: string[], target: string, year: numb
   await pipeline(zip.outputStream, fs.createWriteStream(target));
 }
 
-async function fileSha256(file: string): Promise<string> {
+export async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
