@@ -357,6 +357,28 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     expect((await admin.get('/api/snapshots/2020/verify')).json<{ matches: boolean }>().matches).toBe(true);
   });
 
+  it('retires a parcel (灭失) with no successor; the flow table carries the lost area in 面积差', async () => {
+    const surveyId = await survey('land_use_change', 2021);
+    const { id, findings } = await upload(surveyId, await packageOf([{ name: 'DLTB', fields: CHANGE_FIELDS, records: [parcel('D', '0101', rect(100, 100, 100, 100), { BGRQ: '2021-05-01', BGLX: '灭失' })] }]), '崇明-2021灭失.zip');
+    expect(blockingOf(findings)).toEqual([]);
+    expect((await acceptAndApply(id)).layers).toEqual([{ layer: 'land_use', created: 0, closed: 1, lineage: 0 }]);
+    const history = (await admin.get(`/api/parcels/${bsm('D')}`)).json<{ versions: { validTo: string | null }[]; graph: { edges: unknown[] } }>();
+    expect(history.versions.map((v) => v.validTo)).toEqual(['2021-05-01']);
+    expect(history.graph.edges).toEqual([]);
+    const diff = (await admin.get('/api/changes?from=2020&to=2021')).json<{ counts: Record<string, number>; retired: { bsm: string }[] }>();
+    expect(diff.counts).toEqual({ added: 0, retired: 1, changed: 0 });
+    expect(diff.retired[0]!.bsm).toBe(bsm('D'));
+
+    const flow = (await admin.get('/api/change-flows?from=2020&to=2021&districtCode=310151')).json<Flow>();
+    const balance = flow.columns.findIndex((column) => column.code === '面积差');
+    expect(balance).toBeGreaterThan(-1);
+    expect(cents(flow.columnTotals.ha[balance]!)).toBe(cents(flow.grandTotal.from.ha) - cents(flow.grandTotal.to.ha));
+    expect(cents(flow.rows.find((row) => row.code === '0101')!.ha[balance]!)).toBe(cents(flow.columnTotals.ha[balance]!));
+    expect(flow.grandTotal.from.ha).toBe(printedHa(centsOfParcels(area, 'A', 'C', 'D', 'G', 'H', 'M')));
+    expect(flow.grandTotal.to.ha).toBe(printedHa(centsOfParcels(area, 'A', 'C', 'G', 'H', 'M')));
+    for (const row of flow.rows) expect(row.ha.reduce((total, value) => total + cents(value), 0)).toBe(cents(row.total.ha));
+  });
+
   it('scopes a district operator to its district', async () => {
     const pudong = new TestClient(test.app);
     expect((await pudong.login('pudong', DEMO_PASSWORD)).statusCode).toBe(200);

@@ -130,13 +130,14 @@ export const changePredecessors: SetRule = {
 };
 
 /**
- * The predecessors' current versions a package replaces or retires, with their geometry, as a
- * FROM-source of the DLTB layer (columns version_id, bsm, geom, area_m2).
+ * The current versions a package's new DLTB parcels replace, with their geometry, as a FROM-source
+ * (columns version_id, bsm, geom, area_m2). Parcels retired by a 灭失 record are not among them:
+ * their land leaves the district's parcels on purpose, so it is neither a gap nor area to conserve.
  */
 function replacedSource(): string {
   return `(SELECT DISTINCT v.version_id, v.bsm, v.geom, v.area_m2
-             FROM (SELECT unnest(CASE WHEN change_retires(s.extra_attributes) THEN ARRAY[s.bsm::text] ELSE change_predecessors(s.extra_attributes) END) AS named
-                     FROM staged_land_use_parcels s WHERE s.submission_id = $1) n
+             FROM (SELECT unnest(change_predecessors(s.extra_attributes)) AS named
+                     FROM staged_land_use_parcels s WHERE s.submission_id = $1 AND NOT change_retires(s.extra_attributes)) n
              JOIN land_use_parcels v ON v.district_code = $2 AND v.bsm = n.named AND v.valid_to IS NULL)`;
 }
 
@@ -228,8 +229,8 @@ export const changeAreaConserved: SetRule = {
   packages: ['change'],
   title: { zh: '变更前后面积不守恒', en: 'Area not conserved by the change' },
   description: {
-    zh: '新图斑的椭球面积之和应等于其所替代（含灭失）图斑的面积之和，即全区总面积不变；允许误差为固定值加上 0.01 × √图斑数；声明界线调整（BGLX 界线调整）时不检查。',
-    en: "The new parcels' ellipsoidal areas must add up to those of the parcels they replace or retire, so the district's total is unchanged; tolerance a fixed amount plus 0.01 × √parcels; not checked when a boundary change is declared (BGLX 界线调整).",
+    zh: '新图斑的椭球面积之和应等于其所替代图斑的面积之和（灭失图斑除外），即除灭失外全区总面积不变；允许误差为固定值加上 0.01 × √图斑数；声明界线调整（BGLX 界线调整）时不检查。',
+    en: "The new parcels' ellipsoidal areas must add up to those of the parcels they replace (retired ones aside), so the district's total changes by nothing but what is retired; tolerance a fixed amount plus 0.01 × √parcels; not checked when a boundary change is declared (BGLX 界线调整).",
   },
   params: { toleranceM2: 1 },
   paramSpecs: { toleranceM2: { type: 'number', minimum: 0, description: { zh: '固定允许误差（平方米）', en: 'fixed tolerance (m²)' } } },
