@@ -26,7 +26,8 @@ function versionColumns(info: VersionedLayerInfo, alias = 't'): string {
   const attributes = info.attributes.map((column) => `'${column}', ${alias}.${column}`).join(', ');
   return `${alias}.version_id, ${alias}.district_code, ${alias}.bsm, to_char(${alias}.valid_from, 'YYYY-MM-DD') AS valid_from,
           to_char(${alias}.valid_to, 'YYYY-MM-DD') AS valid_to, ${alias}.submission_id, ${alias}.area_m2::text AS area_m2,
-          jsonb_build_object(${attributes}) AS attributes`;
+          jsonb_build_object(${attributes}) AS attributes,
+          ARRAY[ST_XMin(${alias}.geom), ST_YMin(${alias}.geom), ST_XMax(${alias}.geom), ST_YMax(${alias}.geom)] AS bbox`;
 }
 
 export interface VersionView {
@@ -38,6 +39,8 @@ export interface VersionView {
   submissionId: string;
   areaM2: string;
   attributes: Record<string, unknown>;
+  /** [minLon, minLat, maxLon, maxLat] of the version's geometry (EPSG:4490) */
+  bbox: [number, number, number, number];
 }
 
 function toVersion(row: Record<string, unknown>): VersionView {
@@ -50,6 +53,7 @@ function toVersion(row: Record<string, unknown>): VersionView {
     submissionId: String(row.submission_id),
     areaM2: String(row.area_m2),
     attributes: row.attributes as Record<string, unknown>,
+    bbox: (row.bbox as number[]).map(Number) as [number, number, number, number],
   };
 }
 

@@ -28,6 +28,7 @@ const VersionSchema = Type.Object({
   submissionId: Type.String(),
   areaM2: Type.String({ description: 'ellipsoidal area on CGCS2000, m², exact decimal' }),
   attributes: Type.Record(Type.String(), Type.Unknown()),
+  bbox: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[minLon, minLat, maxLon, maxLat], EPSG:4490' }),
 });
 
 const EdgeSchema = Type.Object({
