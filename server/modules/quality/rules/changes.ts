@@ -177,20 +177,21 @@ export const changeCoverage: SetRule = {
     const minWidth = literal(numberParam(context.params, 'minWidthM'));
     /** SQL: the piece `g` with area `area` is big and wide enough to report (mean width 2A/P). */
     const reportable = (g: string, area: string) => `${area} >= ${minArea} AND 2 * ${area} / nullif(ST_Perimeter(${g}::geography, true), 0) >= ${minWidth}`;
-    const sources = usableSources(context, CHECKED_LAYERS.DLTB);
-    const added = sources.length === 1 ? sources[0]! : `(${sources.map((source) => `SELECT * FROM ${source} z`).join(' UNION ALL ')})`;
+    await stageCoverageTables(context);
+    // A new parcel identical to one it replaces (a reclassification) reaches nowhere: no overlay.
+    const identical = (a: string, b: string) => `${b}.geom ~= ${a}.geom AND ${b}.geom = ${a}.geom`;
     // New parcels reaching beyond what they replace: over unchanged parcels (an overlap) or,
     // without a declared boundary change, over land the district did not cover.
     await context.insertFindings(
-      `WITH replaced AS MATERIALIZED ${replacedSource()},
-            beyond AS (SELECT a.record_no, a.bsm, ST_CollectionExtract(ST_Difference(a.geom,
-                              coalesce((SELECT ST_Union(r.geom, ${GRID}) FROM replaced r WHERE r.geom && a.geom), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3) AS g
-                         FROM ${added} a),
+      `WITH beyond AS (
+              SELECT a.record_no, a.bsm, ST_CollectionExtract(ST_Difference(a.geom,
+                     coalesce((SELECT ST_Union(r.geom, ${GRID}) FROM qc_replaced r WHERE r.geom && a.geom), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3) AS g
+                FROM qc_added a WHERE NOT EXISTS (SELECT 1 FROM qc_replaced r WHERE ${identical('a', 'r')})),
             measured AS (SELECT b.*, ST_Area(b.g::geography, true) AS area,
                                 -- by the area they share (snap-rounded pieces may cross a neighbour's edge by a hair)
                                 (SELECT string_agg(u.bsm, ', ' ORDER BY u.bsm) FROM land_use_parcels u
-                                  WHERE u.district_code = $2 AND u.valid_to IS NULL AND u.geom && b.g
-                                    AND u.version_id NOT IN (SELECT version_id FROM replaced)
+                                  WHERE u.district_code = $1 AND u.valid_to IS NULL AND u.geom && b.g
+                                    AND NOT EXISTS (SELECT 1 FROM qc_replaced r WHERE r.version_id = u.version_id)
                                     AND ST_Area(ST_Intersection(u.geom, b.g, ${GRID})::geography, true) >= ${minArea}) AS unchanged
                            FROM beyond b WHERE NOT ST_IsEmpty(b.g))
        SELECT 'DLTB', m.record_no, m.bsm::text, left(split_part(m.unchanged, ', ', 1), 18),
@@ -199,27 +200,38 @@ export const changeCoverage: SetRule = {
               CASE WHEN m.unchanged IS NOT NULL THEN format('the new parcel reaches %s m² beyond its predecessors, over unchanged parcels %s', round(m.area::numeric, 2), m.unchanged)
                    ELSE format('the new parcel reaches %s m² beyond its predecessors, over land no parcel of the district covered', round(m.area::numeric, 2)) END,
               jsonb_build_object('areaM2', round(m.area::numeric, 2), 'unchangedParcels', m.unchanged), ST_Multi(m.g)
-         FROM measured m WHERE ${reportable('m.g', 'm.area')} AND (m.unchanged IS NOT NULL OR NOT $3::boolean)`,
-      [context.submissionId, context.districtCode, declared],
+         FROM measured m WHERE ${reportable('m.g', 'm.area')} AND (m.unchanged IS NOT NULL OR NOT $2::boolean)`,
+      [context.districtCode, declared],
     );
     if (declared) return;
     // Land the replaced parcels covered that no new parcel covers: a gap.
     await context.insertFindings(
-      `WITH replaced AS MATERIALIZED ${replacedSource()},
-            added AS MATERIALIZED (SELECT * FROM ${added} a),
-            uncovered AS (SELECT r.bsm, ST_CollectionExtract(ST_Difference(r.geom,
-                                 coalesce((SELECT ST_Union(a.geom, ${GRID}) FROM added a WHERE a.geom && r.geom), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3) AS g
-                            FROM replaced r),
+      `WITH uncovered AS (
+              SELECT r.bsm, ST_CollectionExtract(ST_Difference(r.geom,
+                     coalesce((SELECT ST_Union(a.geom, ${GRID}) FROM qc_added a WHERE a.geom && r.geom), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3) AS g
+                FROM qc_replaced r WHERE NOT EXISTS (SELECT 1 FROM qc_added a WHERE ${identical('r', 'a')})),
             measured AS (SELECT u.*, ST_Area(u.g::geography, true) AS area FROM uncovered u WHERE NOT ST_IsEmpty(u.g))
        SELECT 'DLTB', NULL::int, m.bsm::text, NULL::text,
               format('被替代图斑 %s 有 %s 平方米未被任何新图斑覆盖（缝隙）', m.bsm, round(m.area::numeric, 2)),
               format('%s m² of replaced parcel %s is covered by no new parcel (a gap)', round(m.area::numeric, 2), m.bsm),
               jsonb_build_object('areaM2', round(m.area::numeric, 2), 'replaced', m.bsm), ST_Multi(m.g)
          FROM measured m WHERE ${reportable('m.g', 'm.area')}`,
-      [context.submissionId, context.districtCode],
     );
   },
 };
+
+/**
+ * The two sides of the coverage check as indexed temporary tables (a CTE has no index, and a
+ * 50,000-parcel package joined to itself by bounding box without one is quadratic):
+ * qc_replaced, the current versions the package replaces; qc_added, its usable new parcels.
+ */
+async function stageCoverageTables(context: SetRuleContext): Promise<void> {
+  const sources = usableSources(context, CHECKED_LAYERS.DLTB);
+  await context.exec(`DROP TABLE IF EXISTS qc_replaced, qc_added`);
+  await context.exec(`CREATE TEMP TABLE qc_replaced ON COMMIT DROP AS SELECT * FROM ${replacedSource()} x`, [context.submissionId, context.districtCode]);
+  await context.exec(`CREATE TEMP TABLE qc_added ON COMMIT DROP AS ${sources.map((source) => `SELECT record_no, bsm, geom FROM ${source} z`).join(' UNION ALL ')}`, [context.submissionId]);
+  await context.exec(`ALTER TABLE qc_replaced ADD PRIMARY KEY (version_id); CREATE INDEX ON qc_replaced USING gist (geom); CREATE INDEX ON qc_added USING gist (geom); ANALYZE qc_replaced; ANALYZE qc_added`);
+}
 
 export const changeAreaConserved: SetRule = {
   kind: 'set',
