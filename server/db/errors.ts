@@ -20,6 +20,9 @@ export function translateDatabaseError(error: unknown): AppError | null {
     case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
       return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
     case '23505':
+      if (constraint?.endsWith('_one_current')) {
+        return new AppError(409, 'VERSION_OVERLAP', `该图斑已有现状版本，须先关闭：${constraint}`, `The parcel already has a current version; close it first: ${constraint}`);
+      }
       return new AppError(409, 'CONFLICT', `数据重复：${constraint ?? message}`, `Duplicate: ${constraint ?? message}`);
     case '23503':
       return new AppError(409, 'REFERENCE_MISSING', `引用的数据不存在：${constraint ?? message}`, `Referenced row missing: ${constraint ?? message}`);

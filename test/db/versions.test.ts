@@ -55,8 +55,18 @@ describe.each(ENGINES)('parcel version immutability on the %s engine', (engine) 
 
   it('refuses two versions of one parcel valid at the same time', async () => {
     const bsm = nextBsm();
-    await parcel(bsm);
-    await expect(parcel(bsm)).rejects.toMatchObject({ code: '23P01' });
+    const first = await parcel(bsm);
+    // two current versions
+    await expect(parcel(bsm)).rejects.toMatchObject({ code: '23505', constraint: 'land_use_parcels_one_current' });
+    // a closed version back-dated over the current one
+    await expect(
+      run(sql`INSERT INTO land_use_parcels (district_code, bsm, valid_from, valid_to, submission_id, dlbm, geom, area_m2)
+              SELECT district_code, bsm, '2019-06-30', '2020-06-30', submission_id, dlbm, geom, area_m2 FROM land_use_parcels WHERE version_id = ${first}`),
+    ).rejects.toMatchObject({ code: '23P01' });
+    // after closing, a successor that begins where it ends is fine, one that begins before is not
+    await run(sql`UPDATE land_use_parcels SET valid_to = '2020-12-31' WHERE version_id = ${first}`);
+    await expect(insertLandUseParcel(test.db, { districtCode: CHONGMING, submissionId, bsm, lon: 121.5, lat: 31.6, validFrom: '2020-06-30' })).rejects.toMatchObject({ code: '23P01' });
+    await insertLandUseParcel(test.db, { districtCode: CHONGMING, submissionId, bsm, lon: 121.5, lat: 31.6, validFrom: '2020-12-31' });
   });
 
   it('a successor version and its lineage record the change; the lineage is append-only', async () => {
