@@ -8,6 +8,9 @@ import type { Database, ScriptExec } from '../../db/engine.ts';
 import { VERSIONED_LAYERS, type VersionedLayerInfo } from './layers.ts';
 import { versionErrors } from './errors.ts';
 
+/** Rows written to a layer from which its statistics are refreshed in the same transaction. */
+const ANALYZE_AFTER_ROWS = 10_000;
+
 export interface ApplyActor {
   id: string;
   role: string;
@@ -60,7 +63,11 @@ export async function applySubmission(db: Database, submissionId: string, actor:
     for (const info of Object.values(VERSIONED_LAYERS)) {
       const [present] = await exec(`SELECT count(*)::int AS n FROM ${info.staged} WHERE submission_id = $1`, [submissionId]);
       if (!Number(present?.n)) continue;
-      layers.push(baseline ? await applyBaseline(exec, submission, info) : await applyChanges(exec, submission, info));
+      const applied = baseline ? await applyBaseline(exec, submission, info) : await applyChanges(exec, submission, info);
+      layers.push(applied);
+      // A bulk write leaves the planner's statistics behind (a fresh baseline looks like an empty
+      // table), and the next package's checks would plan by them: refresh them with the write.
+      if (applied.created + applied.closed >= ANALYZE_AFTER_ROWS) await exec(`ANALYZE ${info.versions}`);
     }
     await exec(
       `UPDATE submissions SET state = 'applied', applied_at = now(), applied_by = $3, updated_at = now() WHERE district_code = $1 AND id = $2`,
