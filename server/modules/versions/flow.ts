@@ -67,8 +67,13 @@ async function overlay(db: Queryable, from: string, to: string, districtCode: st
                         WHEN ST_CoveredBy(b.geom, a.geom) THEN b.area_m2::float8
                         WHEN ST_CoveredBy(a.geom, b.geom) THEN a.area_m2::float8
                         ELSE ST_Area(ST_Intersection(a.geom, b.geom, ${GRID})::geography, true) END AS area
-              FROM a JOIN land_use_parcels b ON b.geom && a.geom AND b.district_code = a.district_code
-               AND b.valid_from > $1::date AND b.valid_from <= $2::date AND (b.valid_to IS NULL OR b.valid_to > $2::date)),
+              -- LATERAL (fenced with OFFSET 0, or it is flattened) keeps the spatial index probe per
+              -- ended version: joined plainly, the planner merges on the district code (one value
+              -- per district) and compares every pair's box.
+              FROM a CROSS JOIN LATERAL (
+                SELECT b.dlbm, b.geom, b.area_m2 FROM land_use_parcels b
+                 WHERE b.geom && a.geom AND b.district_code = a.district_code
+                   AND b.valid_from > $1::date AND b.valid_from <= $2::date AND (b.valid_to IS NULL OR b.valid_to > $2::date) OFFSET 0) b),
           -- A piece cut from a parcel in Gauss-Kruger metres is not exactly inside it in degrees
           -- (a straight projected edge is not straight in longitude/latitude): a pair sharing all
           -- but a hair of one side's area takes that side's own area.
