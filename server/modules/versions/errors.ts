@@ -35,5 +35,4 @@ export const versionErrors = {
   badDate: (value: string) => new AppError(400, 'DATE_INVALID', `日期无效：${value}（应为 YYYY-MM-DD 或年份）`, `Not a date: ${value} (YYYY-MM-DD or a year)`, { value }),
   badBbox: (value: string) => new AppError(400, 'BBOX_INVALID', `范围无效：${value}（应为 最小经度,最小纬度,最大经度,最大纬度）`, `Not a box: ${value} (minLon,minLat,maxLon,maxLat)`, { value }),
   flowOrder: (from: string, to: string) => new AppError(400, 'DATE_ORDER', `起始日期 ${from} 应早于结束日期 ${to}`, `The first day ${from} must come before the second ${to}`, { from, to }),
-  tooLarge: (what: string, limit: number) => new AppError(400, 'RESULT_TOO_LARGE', `${what}超过 ${limit} 条，请缩小范围`, `${what}: more than ${limit} rows; narrow the request`, { limit }),
 };
