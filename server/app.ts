@@ -27,6 +27,7 @@ import { qualityRoutes } from './modules/quality/routes.ts';
 import { checksAfterImport } from './modules/quality/service.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
+import { tileRoutes } from './modules/tiles/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 import { versionRoutes } from './modules/versions/routes.ts';
 import { tableRoutes } from './modules/versions/table-routes.ts';
@@ -121,6 +122,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   await app.register(versionRoutes);
   await app.register(tableRoutes);
   await app.register(auditRoutes);
+  await app.register(tileRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');
   if (fs.existsSync(webIndex)) {

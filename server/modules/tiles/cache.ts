@@ -1,0 +1,165 @@
+// The in-memory tile cache: least recently used entries go first once the bytes held pass the
+// bound. An entry's key holds the data generation of its layer's source (migrations/0010), the
+// actor's scope (role and district: all that row-level security looks at for these tables) and
+// the request, so a change to the data moves every later request to a new key: a cached tile is
+// never served after the data under it changed.
+import { createHash } from 'node:crypto';
+import { CompiledQuery, sql } from 'kysely';
+import type { Queryable } from '../../db/context.ts';
+import type { TileSource } from './layers.ts';
+
+export interface CachedTile {
+  bytes: Buffer;
+  /** strong ETag: a hash of the bytes, quoted */
+  etag: string;
+  features: number;
+}
+
+/** Bytes an entry is counted for beyond its tile: the key, the ETag and the bookkeeping. */
+const ENTRY_OVERHEAD = 256;
+
+export class TileCache {
+  private readonly entries = new Map<string, CachedTile>();
+  private held = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): CachedTile | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Most recently used last: Map keeps insertion order.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, entry: CachedTile): void {
+    const cost = entry.bytes.length + key.length + ENTRY_OVERHEAD;
+    if (cost > this.maxBytes) return;
+    this.delete(key);
+    this.entries.set(key, entry);
+    this.held += cost;
+    for (const [oldest, old] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= old.bytes.length + oldest.length + ENTRY_OVERHEAD;
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.held -= entry.bytes.length + key.length + ENTRY_OVERHEAD;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.held = 0;
+    this.hits = 0;
+    this.misses = 0;
+  }
+}
+
+export function strongEtag(bytes: Buffer): string {
+  return `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
+}
+
+/** Whether an If-None-Match header names this ETag (weak comparison, as RFC 9110 asks for it). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
+}
+
+/** Compiled once: this runs on every tile request, cached or not. */
+const GENERATION: Record<TileSource, CompiledQuery> = {
+  parcels: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_parcels', []),
+  findings: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_findings', []),
+  reference: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_reference', []),
+};
+
+/** The advisory lock writers of a source hold until they end (tile_source_lock in migrations/0010). */
+export const SOURCE_LOCK: Record<TileSource, number> = {
+  parcels: 732150101,
+  findings: 732150102,
+  reference: 732150103,
+};
+
+/** The current generation of a source: one read of a sequence, outside any transaction. */
+export async function readGeneration(db: Queryable, source: TileSource): Promise<number> {
+  const { rows } = await db.executeQuery<{ generation: number }>(GENERATION[source]);
+  return Number(rows[0]?.generation ?? 0);
+}
+
+/**
+ * The generation reads of concurrent requests, shared: a request is answered by a read that
+ * started after it arrived (the one it starts, or the next one, which starts as soon as the read
+ * running when it came finishes), so it sees every change committed before it came in, as its
+ * own read would, at one query per round of requests instead of one per request.
+ */
+export class SharedRead<T> {
+  private running = false;
+  private queued: { promise: Promise<T>; start: () => void } | null = null;
+
+  constructor(private readonly run: () => Promise<T>) {}
+
+  read(): Promise<T> {
+    if (!this.running) return this.launch();
+    if (!this.queued) {
+      let start = () => undefined as void;
+      const promise = new Promise<T>((resolve, reject) => {
+        start = () => void this.launch().then(resolve, reject);
+      });
+      this.queued = { promise, start };
+    }
+    return this.queued.promise;
+  }
+
+  private launch(): Promise<T> {
+    this.running = true;
+    const reading = this.run();
+    const next = () => {
+      this.running = false;
+      const queued = this.queued;
+      this.queued = null;
+      queued?.start();
+    };
+    reading.then(next, next);
+    return reading;
+  }
+}
+
+/**
+ * In the actor's transaction, before reading the tile: whether no writer of the source is open
+ * (its shared lock is free, so every generation number read before this is committed and visible
+ * to the statements that follow), and the scope the database sees the actor in.
+ */
+export async function readGuard(db: Queryable, source: TileSource): Promise<{ quiet: boolean; scope: string }> {
+  const lock = SOURCE_LOCK[source];
+  const { rows } = await sql<{ quiet: boolean; role: string; district: string | null }>`
+    SELECT CASE WHEN pg_try_advisory_lock(${lock}::bigint) THEN pg_advisory_unlock(${lock}::bigint) ELSE false END AS quiet,
+           actor_role() AS role, actor_district() AS district`.execute(db);
+  const row = rows[0];
+  return { quiet: row?.quiet === true, scope: scopeKey(row?.role ?? 'public', row?.district ?? null) };
+}
+
+export function scopeKey(role: string, district: string | null): string {
+  return `${role}:${district ?? ''}`;
+}
