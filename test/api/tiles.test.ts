@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { CHONGMING, DEMO_PASSWORD, insertSubmission, nationalSurveyId, PUDONG } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
-import { SharedRead } from '../../server/modules/tiles/cache.ts';
+import { SharedRead } from '../../server/db/shared-read.ts';
 import { withDatabaseName } from '../support/templates.ts';
 import { expectError } from './helpers.ts';
 

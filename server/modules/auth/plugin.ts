@@ -1,12 +1,14 @@
-// Who is asking: resolves the session cookie on every request, enforces CSRF tokens on
-// state-changing requests, and offers the guards routes declare (requireUser, requireRole).
+// Who is asking: resolves the session cookie on every request (through the session cache),
+// enforces CSRF tokens on state-changing requests, and offers the guards routes declare
+// (requireUser, requireRole).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { commonErrors } from '../../errors.ts';
 import { ANONYMOUS, type ActorContext } from '../../db/context.ts';
 import type { UserRole } from '../../db/schema.ts';
 import { authErrors } from './errors.ts';
-import { lookupSession, type SessionUser } from './repository.ts';
+import type { SessionUser } from './repository.ts';
+import { SessionCache } from './session-cache.ts';
 import { newToken, sameToken, sha256Hex } from './tokens.ts';
 
 export const SESSION_COOKIE = 'lsp_session';
@@ -15,6 +17,9 @@ export const PRE_SESSION_CSRF_COOKIE = 'lsp_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionCache;
+  }
   interface FastifyRequest {
     user: SessionUser | null;
     actor: ActorContext;
@@ -35,7 +40,7 @@ async function resolveSession(app: FastifyInstance, request: FastifyRequest): Pr
   const token = request.cookies[SESSION_COOKIE];
   if (!token) return;
   const tokenHash = sha256Hex(token);
-  const found = await lookupSession(app.db, tokenHash);
+  const found = await app.sessions.lookup(tokenHash);
   request.sessionState = found.status;
   if (found.status !== 'valid') return;
   request.user = found.user;
@@ -64,6 +69,7 @@ export function preSessionCsrfToken(request: FastifyRequest, reply: FastifyReply
 }
 
 export const authPlugin = fp(async (app: FastifyInstance) => {
+  app.decorate('sessions', new SessionCache(app.db));
   app.decorateRequest('user', null);
   // set by the onRequest hook before any handler runs
   app.decorateRequest('actor', null as unknown as ActorContext);

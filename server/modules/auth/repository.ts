@@ -89,7 +89,7 @@ export function openSession(db: Database, session: NewSession): Promise<void> {
 }
 
 export type SessionLookup =
-  | { status: 'valid'; user: SessionUser; csrfToken: string }
+  | { status: 'valid'; user: SessionUser; csrfToken: string; expiresAt: Date }
   | { status: 'expired' }
   | { status: 'unknown' };
 
@@ -109,14 +109,15 @@ export async function lookupSession(db: Database, tokenHash: string): Promise<Se
       'o.name as organisationName',
       'u.disabled',
       's.csrf_token as csrfToken',
+      's.expires_at as expiresAt',
       sql<boolean>`s.expires_at <= now()`.as('expired'),
     ])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row || row.disabled) return { status: 'unknown' };
   if (row.expired) return { status: 'expired' };
-  const { csrfToken, expired: _expired, disabled: _disabled, ...user } = row;
-  return { status: 'valid', user, csrfToken };
+  const { csrfToken, expiresAt, expired: _expired, disabled: _disabled, ...user } = row;
+  return { status: 'valid', user, csrfToken, expiresAt };
 }
 
 export function closeSession(db: Database, tokenHash: string): Promise<void> {

@@ -109,44 +109,6 @@ export async function readGeneration(db: Queryable, source: TileSource): Promise
 }
 
 /**
- * The generation reads of concurrent requests, shared: a request is answered by a read that
- * started after it arrived (the one it starts, or the next one, which starts as soon as the read
- * running when it came finishes), so it sees every change committed before it came in, as its
- * own read would, at one query per round of requests instead of one per request.
- */
-export class SharedRead<T> {
-  private running = false;
-  private queued: { promise: Promise<T>; start: () => void } | null = null;
-
-  constructor(private readonly run: () => Promise<T>) {}
-
-  read(): Promise<T> {
-    if (!this.running) return this.launch();
-    if (!this.queued) {
-      let start = () => undefined as void;
-      const promise = new Promise<T>((resolve, reject) => {
-        start = () => void this.launch().then(resolve, reject);
-      });
-      this.queued = { promise, start };
-    }
-    return this.queued.promise;
-  }
-
-  private launch(): Promise<T> {
-    this.running = true;
-    const reading = this.run();
-    const next = () => {
-      this.running = false;
-      const queued = this.queued;
-      this.queued = null;
-      queued?.start();
-    };
-    reading.then(next, next);
-    return reading;
-  }
-}
-
-/**
  * In the actor's transaction, before reading the tile: whether no writer of the source is open
  * (its shared lock is free, so every generation number read before this is committed and visible
  * to the statements that follow), and the scope the database sees the actor in.

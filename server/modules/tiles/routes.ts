@@ -9,7 +9,8 @@ import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
 import { errorResponses } from '../../errors.ts';
 import { requireUser } from '../auth/plugin.ts';
-import { etagMatches, readGeneration, readGuard, scopeKey, SharedRead, strongEtag, TileCache, type CachedTile } from './cache.ts';
+import { SharedRead } from '../../db/shared-read.ts';
+import { etagMatches, readGeneration, readGuard, scopeKey, strongEtag, TileCache, type CachedTile } from './cache.ts';
 import { requestKey, SOURCE_OF, TILE_LAYERS, tileRequest, type TileRequest, type TileSource } from './layers.ts';
 import { renderTile } from './repository.ts';
 
