@@ -4,6 +4,7 @@
 // answered from the tile cache, and who sees what (row-level security, the public policy).
 import { VectorTile, type VectorTileLayer } from '@mapbox/vector-tile';
 import type { LightMyRequestResponse } from 'fastify';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,36 @@ describe.each(ENGINES)('vector tiles on the %s engine', (engine) => {
     expect((await day('2019')).has(ids.A!)).toBe(true);
     expect((await day('2019-12-30')).size).toBe(0);
     expectError(await get('admin', tileUrl('land_use', LON, LAT, 15, 'asOf=2020-02-30')), 400, 'DATE_INVALID');
+  });
+
+  it('sends a tile gzip-compressed to a client that accepts it, as its own representation', async () => {
+    // 400 small parcels in a grid away from the others: a tile of a few kilobytes.
+    await test.db.scriptTransaction((exec) =>
+      exec(
+        `INSERT INTO land_use_parcels (district_code, bsm, valid_from, submission_id, dlbm, dlmc, geom, area_m2)
+         SELECT $1::varchar, $1::varchar || 'GZIP' || lpad(i::text, 8, '0'), '2019-12-31', $2::uuid, '0101', '水田', g, round(ST_Area(g::geography, true)::numeric, 2)
+           FROM generate_series(0, 399) i,
+                LATERAL (SELECT ST_Multi(ST_MakeEnvelope($3::float8 + (i % 20) * 0.0002, $4::float8 + (i / 20) * 0.0002, $3::float8 + (i % 20) * 0.0002 + 0.00019, $4::float8 + (i / 20) * 0.0002 + 0.00019, 4490)) AS g) s`,
+        [CHONGMING, submissions[CHONGMING], LON + 0.01, LAT + 0.01],
+      ),
+    );
+    const url = tileUrl('land_use', LON + 0.011, LAT + 0.011, 16);
+    const plain = await get('admin', url);
+    expect(plain.rawPayload.length).toBeGreaterThan(1024);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(String(plain.headers.vary)).toContain('Accept-Encoding');
+    const compressed = await get('admin', url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(compressed.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    expect(gunzipSync(compressed.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(compressed.headers.etag).not.toBe(plain.headers.etag);
+    expect((await get('admin', url, { 'accept-encoding': 'gzip', 'if-none-match': String(compressed.headers.etag) })).statusCode).toBe(304);
+    expect((await get('admin', url, { 'if-none-match': String(compressed.headers.etag) })).statusCode).toBe(200);
+    expect((await get('admin', url, { 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding']).toBeUndefined();
+    // Small tiles go as they are.
+    const small = await get('admin', tileUrl('land_use', LON, LAT, 16), { 'accept-encoding': 'gzip' });
+    expect(small.rawPayload.length).toBeLessThan(1024);
+    expect(small.headers['content-encoding']).toBeUndefined();
   });
 
   it('answers If-None-Match with 304, and a second request from the cache', async () => {

@@ -13,10 +13,17 @@ export interface CachedTile {
   /** strong ETag: a hash of the bytes, quoted */
   etag: string;
   features: number;
+  /** the bytes gzip-compressed, once a client asked for them (compression.ts) */
+  gzipped?: Promise<Buffer>;
 }
 
 /** Bytes an entry is counted for beyond its tile: the key, the ETag and the bookkeeping. */
 const ENTRY_OVERHEAD = 256;
+
+/** What an entry is counted for: its bytes, room for the compressed copy (under half of them, for tiles), the rest. */
+function cost(key: string, entry: CachedTile): number {
+  return Math.ceil(entry.bytes.length * 1.5) + key.length + ENTRY_OVERHEAD;
+}
 
 export class TileCache {
   private readonly entries = new Map<string, CachedTile>();
@@ -48,15 +55,15 @@ export class TileCache {
   }
 
   set(key: string, entry: CachedTile): void {
-    const cost = entry.bytes.length + key.length + ENTRY_OVERHEAD;
-    if (cost > this.maxBytes) return;
+    const size = cost(key, entry);
+    if (size > this.maxBytes) return;
     this.delete(key);
     this.entries.set(key, entry);
-    this.held += cost;
+    this.held += size;
     for (const [oldest, old] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.held -= old.bytes.length + oldest.length + ENTRY_OVERHEAD;
+      this.held -= cost(oldest, old);
     }
   }
 
@@ -64,7 +71,7 @@ export class TileCache {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.held -= entry.bytes.length + key.length + ENTRY_OVERHEAD;
+    this.held -= cost(key, entry);
   }
 
   clear(): void {

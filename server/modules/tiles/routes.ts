@@ -11,6 +11,7 @@ import { errorResponses } from '../../errors.ts';
 import { requireUser } from '../auth/plugin.ts';
 import { SharedRead } from '../../db/shared-read.ts';
 import { etagMatches, readGeneration, readGuard, scopeKey, strongEtag, TileCache, type CachedTile } from './cache.ts';
+import { acceptsGzip, GZIP_FROM_BYTES, gzipEtag, gzipped } from './compression.ts';
 import { requestKey, SOURCE_OF, TILE_LAYERS, tileRequest, type TileRequest, type TileSource } from './layers.ts';
 import { renderTile } from './repository.ts';
 
@@ -111,10 +112,15 @@ export const tileRoutes = fp(
         }
         // Access-controlled data is for the signed-in user's own browser only; every use revalidates.
         reply.header('cache-control', request.user ? 'private, no-cache' : 'public, no-cache');
-        reply.header('vary', 'Cookie');
-        reply.header('etag', entry.etag);
-        if (etagMatches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send(undefined as never);
-        return reply.type(MVT_MEDIA_TYPE).send(entry.bytes as never);
+        reply.header('vary', 'Cookie, Accept-Encoding');
+        const gzip = entry.bytes.length >= GZIP_FROM_BYTES && acceptsGzip(request.headers['accept-encoding']);
+        // Each encoding is its own representation with its own strong ETag (RFC 9110 8.8.3).
+        const etag = gzip ? gzipEtag(entry.etag) : entry.etag;
+        reply.header('etag', etag);
+        if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never);
+        if (!gzip) return reply.type(MVT_MEDIA_TYPE).send(entry.bytes as never);
+        reply.header('content-encoding', 'gzip');
+        return reply.type(MVT_MEDIA_TYPE).send((await gzipped(entry)) as never);
       },
     );
   },
