@@ -1,3 +1,5 @@
+import type { MultiPolygon, Polygon } from 'geojson';
+
 export type Role =
   | 'city_admin'
   | 'city_auditor'
@@ -35,7 +37,7 @@ export interface AdminUnit {
   name: string;
   level: string;
   parentCode: string | null;
-  controlAreaM2: number;
+  controlAreaM2: number | null;
 }
 
 interface LocalizedMessage {
@@ -88,12 +90,32 @@ function isErrorBody(body: unknown): body is ErrorBody {
 // The session lives in an HttpOnly cookie; only the CSRF token is held here.
 let csrfToken: string | null = null;
 
+/** The error a failed response stands for (the platform's envelope, or a fallback by status). */
+export function responseError(status: number, parsed: unknown): ApiError {
+  if (isErrorBody(parsed)) {
+    const { code, message, details } = parsed.error;
+    return new ApiError(status, code, message.zh, details, parsed);
+  }
+  return new ApiError(status, `HTTP_${status}`, fallbackMessage(status), undefined, parsed);
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CSRF token of the session, fetched when not held yet (every POST carries it). */
+export async function csrf(): Promise<string> {
+  if (csrfToken === null) await getSession();
+  return csrfToken ?? '';
+}
+
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (method === 'POST') {
-    if (csrfToken === null) await getSession();
-    headers['x-csrf-token'] = csrfToken ?? '';
-  }
+  if (method === 'POST') headers['x-csrf-token'] = await csrf();
   // Only declare a JSON body when there is one: Fastify rejects an empty body sent as application/json.
   if (body !== undefined) headers['content-type'] = 'application/json';
 
@@ -111,25 +133,26 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
 
   if (response.status === 204) return undefined as T;
 
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-
-  if (!response.ok) {
-    if (isErrorBody(parsed)) {
-      const { code, message, details } = parsed.error;
-      throw new ApiError(response.status, code, message.zh, details, parsed);
-    }
-    throw new ApiError(response.status, `HTTP_${response.status}`, fallbackMessage(response.status), undefined, parsed);
-  }
+  const parsed = parseJson(await response.text());
+  if (!response.ok) throw responseError(response.status, parsed);
   if (parsed === undefined) {
     throw new ApiError(response.status, 'INVALID_RESPONSE', '服务器响应格式错误');
   }
   return parsed as T;
+}
+
+/** GET a JSON resource of the API. */
+export function apiGet<T>(path: string): Promise<T> {
+  return request<T>('GET', path);
+}
+
+/** POST to the API (with the CSRF token). */
+export function apiPost<T>(path: string, body?: unknown): Promise<T> {
+  return request<T>('POST', path, body);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof ApiError ? err.messageZh : '发生未知错误，请稍后再试';
 }
 
 function isHealth(body: unknown): body is Health {
@@ -166,4 +189,16 @@ export async function logout(): Promise<void> {
 
 export function listDistricts(): Promise<AdminUnit[]> {
   return request<AdminUnit[]>('GET', '/api/admin-units?level=district');
+}
+
+/** A unit with its boundary (GeoJSON Feature, EPSG:4490 lon/lat). */
+export interface AdminUnitFeature {
+  type: 'Feature';
+  id: string;
+  properties: AdminUnit;
+  geometry: Polygon | MultiPolygon | null;
+}
+
+export function getAdminUnit(code: string): Promise<AdminUnitFeature> {
+  return request<AdminUnitFeature>('GET', `/api/admin-units/${encodeURIComponent(code)}`);
 }

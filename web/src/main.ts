@@ -1,191 +1,116 @@
+// The web app: one map for everyone (public district boundaries for anonymous visitors; the
+// parcel layers for the roles that read them, scoped by the database to a district operator's
+// district) and, for a district operator, the upload page. Pages are chosen by the URL hash:
+// #/map and #/upload.
 import './style.css';
-import {
-  ApiError,
-  getHealth,
-  getSession,
-  listDistricts,
-  login,
-  logout,
-  type AdminUnit,
-  type Health,
-  type Role,
-  type User,
-} from './api';
+import './map.css';
+import './upload.css';
+import { ApiError, errorMessage, getSession, logout, type User } from './api';
+import { loadDistricts, type District } from './districts';
+import { byId, showError } from './dom';
+import { READER_ROLES, ROLE_NAMES } from './labels';
+import { focusLogin, loadHealth, renderDistricts, wireLogin } from './login';
+import { LandMap, SHANGHAI } from './map';
+import { MapPage } from './map-page';
+import { UploadPage } from './upload';
 
-const ROLE_NAMES: Record<Role, string> = {
-  city_admin: '市级管理员',
-  city_auditor: '市级审核员',
-  district_operator: '区级操作员',
-  leading_group_office: '领导小组办公室',
-  surveyor: '调查员',
-  agency: '获准机构',
-};
+type Page = 'map' | 'upload';
 
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`页面缺少元素 #${id}`);
-  return el as T;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  el.append(...children);
-  return el;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof ApiError ? err.messageZh : '发生未知错误，请稍后再试';
-}
-
-const accountTitle = byId('account-title');
-const loginForm = byId<HTMLFormElement>('login-form');
-const usernameInput = byId<HTMLInputElement>('username');
-const passwordInput = byId<HTMLInputElement>('password');
-const loginSubmit = byId<HTMLButtonElement>('login-submit');
-const loginError = byId('login-error');
+const nav = byId('nav');
 const currentUser = byId('current-user');
 const logoutButton = byId<HTMLButtonElement>('logout');
 const logoutError = byId('logout-error');
-const healthBox = byId('health');
-const districtBody = byId<HTMLTableElement>('district-table').tBodies[0]!;
-const districtCount = byId('district-count');
+const mapView = byId('map-view');
+const uploadView = byId('upload-view');
+const anonymousSide = byId('anonymous-side');
+const readerSide = byId('reader-side');
+const noDataNote = byId('no-data-note');
+const uploadLink = nav.querySelector<HTMLAnchorElement>('[data-route="upload"]')!;
 
-// ---- 系统状态 ----
+const landMap = new LandMap(byId('map'), byId('map-status'));
+const mapPage = new MapPage(landMap);
+const uploadPage = new UploadPage((run, finding, submission) => {
+  window.location.hash = '#/map';
+  showPage('map');
+  void mapPage.showFinding(run.id, submission, finding.bbox);
+});
 
-function healthRows(health: Health): [string, string][] {
-  const { applied, pending, latest } = health.migrations;
-  let migrations = `已应用 ${applied} 个`;
-  migrations += pending.length > 0 ? `，待执行 ${pending.length} 个：${pending.join('、')}` : '，无待执行';
-  if (latest) migrations += `（最新：${latest}）`;
-  return [
-    ['数据库引擎', health.engine === 'server' ? '服务器 PostgreSQL' : '内嵌 PGlite'],
-    ['PostgreSQL 版本', health.postgres],
-    ['PostGIS 版本', health.postgis],
-    ['迁移', migrations],
-    ['矢量瓦片编码', health.capabilities.mvt ? '数据库 ST_AsMVT' : '应用内编码'],
-  ];
+let user: User | null = null;
+let districts: District[] = [];
+let page: Page | null = null;
+
+function canUpload(): boolean {
+  return user?.role === 'district_operator';
 }
 
-function renderHealth(health: Health): void {
-  const ok = health.status === 'ok';
-  const facts = h('dl', 'facts');
-  for (const [term, value] of healthRows(health)) facts.append(h('dt', '', term), h('dd', '', value));
-  healthBox.replaceChildren(h('p', `badge ${ok ? 'badge-ok' : 'badge-warn'}`, ok ? '运行正常' : '部分功能降级'), facts);
+function isReader(): boolean {
+  return user !== null && READER_ROLES.includes(user.role);
 }
-
-function renderHealthFailure(err: unknown): void {
-  const retry = h('button', 'secondary', '重试');
-  retry.type = 'button';
-  retry.addEventListener('click', () => void loadHealth());
-  const children: Node[] = [h('p', 'badge badge-error', '无法连接服务器')];
-  // Reachable-but-failing is worth distinguishing from a dead connection.
-  if (err instanceof ApiError && err.status !== 0) children.push(h('p', 'muted', errorMessage(err)));
-  healthBox.replaceChildren(...children, retry);
-}
-
-async function loadHealth(): Promise<void> {
-  healthBox.setAttribute('aria-busy', 'true');
-  try {
-    renderHealth(await getHealth());
-  } catch (err) {
-    renderHealthFailure(err);
-  } finally {
-    healthBox.removeAttribute('aria-busy');
-  }
-}
-
-// ---- 行政区 ----
-
-function formatHectares(m2: number): string {
-  return (Number(m2) / 10_000).toFixed(2);
-}
-
-function renderDistrictMessage(text: string): void {
-  const cell = h('td', 'muted', text);
-  cell.colSpan = 3;
-  districtBody.replaceChildren(h('tr', '', cell));
-  districtCount.textContent = '';
-}
-
-function renderDistricts(units: AdminUnit[]): void {
-  if (units.length === 0) return renderDistrictMessage('暂无行政区数据');
-  districtBody.replaceChildren(
-    ...units.map((unit) =>
-      h('tr', '', h('td', 'code', unit.code), h('td', '', unit.name), h('td', 'num', formatHectares(unit.controlAreaM2))),
-    ),
-  );
-  districtCount.textContent = `共 ${units.length} 个`;
-}
-
-async function loadDistricts(): Promise<void> {
-  try {
-    renderDistricts(await listDistricts());
-  } catch (err) {
-    renderDistrictMessage(`无法加载行政区数据：${errorMessage(err)}`);
-  }
-}
-
-// ---- 登录 ----
 
 function setField(name: string, value: string | null): void {
   const el = currentUser.querySelector(`[data-field="${name}"]`);
-  if (el) el.textContent = value || '—';
+  if (el) el.textContent = value ?? '';
 }
 
-function renderSession(user: User | null): void {
-  loginForm.hidden = user !== null;
+function renderHeader(): void {
+  nav.hidden = user === null;
   currentUser.hidden = user === null;
-  accountTitle.textContent = user ? '当前用户' : '用户登录';
+  uploadLink.hidden = !canUpload();
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
-  setField('organisationName', user?.organisationName ?? null);
   setField('districtName', user?.districtName ?? null);
+  setField('organisationName', user?.organisationName ?? null);
+  document.body.dataset.role = user?.role ?? 'anonymous';
 }
 
-function showError(target: HTMLElement, message: string | null): void {
-  target.textContent = message ?? '';
-  target.hidden = message === null;
+function wantedPage(): Page {
+  return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
-async function loadSession(): Promise<void> {
-  try {
-    renderSession((await getSession()).user);
-  } catch {
-    // The health panel already reports connectivity; stay anonymous until login is attempted.
-    renderSession(null);
+function showPage(next: Page): void {
+  const changed = next !== page;
+  page = next;
+  mapView.hidden = next !== 'map';
+  uploadView.hidden = next !== 'upload';
+  for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
+    if (link.dataset.route === next) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (next === 'map') landMap.resize();
+  if (changed && next === 'upload' && user) void uploadPage.enter(user);
+  if (changed && next !== 'upload') uploadPage.leave();
+}
+
+function ownDistrict(): District | undefined {
+  return user?.role === 'district_operator' || user?.role === 'surveyor' ? districts.find((d) => d.unit.code === user?.districtCode) : undefined;
+}
+
+/** Shows what the user (or an anonymous visitor) may see. */
+async function applyUser(): Promise<void> {
+  renderHeader();
+  anonymousSide.hidden = user !== null;
+  readerSide.hidden = user === null;
+  noDataNote.hidden = user === null || isReader();
+  readerSide.querySelector<HTMLElement>('.controls')!.hidden = !isReader();
+  const own = ownDistrict();
+  await landMap.showDistricts(districts, own?.unit.code ?? null);
+  landMap.fitBbox(own?.bbox ?? SHANGHAI, 12);
+  showPage(wantedPage());
+  if (user && isReader()) {
+    try {
+      await mapPage.enter();
+    } catch (err) {
+      landMap.setStatus(`无法加载地图数据：${errorMessage(err)}`);
+    }
+  } else {
+    await mapPage.leave();
   }
 }
 
-loginForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const username = usernameInput.value.trim();
-  const password = passwordInput.value;
-  if (!username || !password) {
-    showError(loginError, '请输入用户名和密码');
-    (username ? passwordInput : usernameInput).focus();
-    return;
-  }
-
-  showError(loginError, null);
-  loginSubmit.disabled = true;
-  loginSubmit.textContent = '正在登录…';
-  try {
-    const user = await login(username, password);
-    loginForm.reset();
-    renderSession(user);
-    void loadDistricts();
-  } catch (err) {
-    showError(loginError, errorMessage(err));
-    passwordInput.select();
-  } finally {
-    loginSubmit.disabled = false;
-    loginSubmit.textContent = '登录';
-  }
+wireLogin((signedIn) => {
+  user = signedIn;
+  if (!window.location.hash) window.location.hash = '#/map';
+  void applyUser();
 });
 
 logoutButton.addEventListener('click', async () => {
@@ -202,12 +127,29 @@ logoutButton.addEventListener('click', async () => {
     logoutButton.disabled = false;
   }
   showError(logoutError, null);
-  renderSession(null);
-  usernameInput.focus();
-  void loadSession();
-  void loadDistricts();
+  user = null;
+  window.location.hash = '';
+  await applyUser();
+  focusLogin();
 });
 
-void loadHealth();
-void loadSession();
-void loadDistricts();
+window.addEventListener('hashchange', () => showPage(wantedPage()));
+
+async function start(): Promise<void> {
+  void loadHealth();
+  const [session, loaded] = await Promise.allSettled([getSession(), loadDistricts()]);
+  user = session.status === 'fulfilled' ? session.value.user : null;
+  if (loaded.status === 'fulfilled') {
+    districts = loaded.value.districts;
+    mapPage.setDistricts(districts);
+    renderDistricts(loaded.value.units, (code) => {
+      const district = districts.find((d) => d.unit.code === code);
+      if (district) landMap.fitBbox(district.bbox, 13);
+    });
+  } else {
+    renderDistricts(`无法加载行政区数据：${errorMessage(loaded.reason)}`, () => undefined);
+  }
+  await applyUser();
+}
+
+void start();

@@ -1,0 +1,101 @@
+// Chinese names the pages show: roles, DLTB field labels (from the 三调 schema in
+// fixtures/reference/layers.json, the same file the importer reads), lineage kinds, import stages,
+// quality severities and submission states.
+import layers from '../../fixtures/reference/layers.json';
+import type { Role } from './api';
+
+export const ROLE_NAMES: Record<Role, string> = {
+  city_admin: '市级管理员',
+  city_auditor: '市级审核员',
+  district_operator: '区级操作员',
+  leading_group_office: '领导小组办公室',
+  surveyor: '调查员',
+  agency: '获准机构',
+};
+
+/** Roles that read the parcel layers (the tiles, parcels, snapshots). */
+export const READER_ROLES: readonly Role[] = ['city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'];
+
+interface SchemaField {
+  name: string;
+  label: string;
+}
+
+/** DLTB fields in schema order: attribute key (lower case, as the API returns them) and label. */
+export const DLTB_FIELDS: { key: string; name: string; label: string }[] = (layers.DLTB.fields as SchemaField[]).map((field) => ({
+  key: field.name.toLowerCase(),
+  name: field.name,
+  // The schema notes the area kind in English; the page says it in its own words.
+  label: field.label.replace(/\s*\(m², ellipsoidal\)/, '（m²）'),
+}));
+
+/** Attributes whose value is a code with a code list of the API: show the name beside it. */
+export const CODED_FIELDS: Record<string, string> = {
+  qsxz: 'qsxz',
+  gdlx: 'gdlx',
+  gdpdjb: 'gdpdjb',
+  tbxhdm: 'tbxhdm',
+  zzsxdm: 'zzsxdm',
+  czcsxm: 'czcsxm',
+};
+
+export const LINEAGE_KINDS: Record<string, string> = {
+  split: '分割',
+  merge: '合并',
+  reclassification: '地类变更',
+  boundary_change: '边界调整',
+  ownership_change: '权属变更',
+  attribute_change: '属性变更',
+};
+
+export const STAGES: Record<string, string> = {
+  queued: '排队等待',
+  opening: '打开成果包',
+  reading: '读取要素',
+  indexing: '建立索引',
+  checking: '质量检查',
+  done: '完成',
+  failed: '失败',
+};
+
+export const SEVERITIES: Record<string, string> = {
+  error: '错误',
+  warning: '警告',
+  info: '提示',
+};
+
+export const SUBMISSION_STATES: Record<string, string> = {
+  received: '已接收',
+  importing: '导入中',
+  imported: '已导入',
+  checking: '质检中',
+  checked: '质检通过',
+  rejected: '未通过（须更正后重交）',
+  accepted: '已验收',
+  applied: '已入库',
+  failed: '导入失败',
+  superseded: '已被替代',
+};
+
+/** Submission states after which nothing more happens without a person acting. */
+export const SETTLED_STATES = new Set(['checked', 'rejected', 'accepted', 'applied', 'failed', 'superseded']);
+
+export const CATEGORIES: Record<string, string> = {
+  attribute: '属性',
+  logic: '逻辑',
+  geometry: '几何',
+  topology: '拓扑',
+  area: '面积',
+};
+
+export const CHANGE_KINDS = {
+  added: { label: '新增', color: '#1a9850' },
+  changed: { label: '变更', color: '#f28e2b' },
+  retired: { label: '灭失', color: '#d62728' },
+} as const;
+
+export const SEVERITY_COLORS: Record<string, string> = {
+  error: '#d7191c',
+  warning: '#f59e0b',
+  info: '#2b83ba',
+};
