@@ -26,8 +26,11 @@ export function gzipEtag(etag: string): string {
   return `${etag.slice(0, -1)}-gz"`;
 }
 
-/** The tile's bytes gzip-compressed, computed once per cached tile (level 6: fast, near the best). */
+/**
+ * The tile's bytes gzip-compressed, computed once per cached tile. Level 1, nginx's default: the
+ * first request of a tile waits for it.
+ */
 export async function gzipped(entry: CachedTile): Promise<Buffer> {
-  entry.gzipped ??= gzipAsync(entry.bytes, { level: 6 });
+  entry.gzipped ??= gzipAsync(entry.bytes, { level: 1 });
   return entry.gzipped;
 }
