@@ -4,7 +4,6 @@
 import { rawQuery, type Queryable } from '../../db/context.ts';
 import { versionErrors } from './errors.ts';
 import { VERSIONED_LAYERS, type VersionedLayer, type VersionedLayerInfo } from './layers.ts';
-import { validOn } from './snapshots.ts';
 
 /** A day from `YYYY-MM-DD`, or a year's snapshot day from `YYYY` (12月31日). */
 export function parseDay(value: string): string {
@@ -146,12 +145,13 @@ export async function featuresInBox(db: Queryable, query: FeatureQuery): Promise
   const info = VERSIONED_LAYERS[query.layer];
   const rows = await rawQuery(
     db,
+    // The keys through the spatial index (feature_keys, migrations/0012: under row-level security
+    // the index cannot be used directly), then the rows by primary key, row-level security again.
     `SELECT ${versionColumns(info)}, ST_AsGeoJSON(t.geom, 9)::json AS geometry
-       FROM ${info.versions} t
-      WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4490) AND ST_Intersects(t.geom, ST_MakeEnvelope($1, $2, $3, $4, 4490))
-        AND ${validOn('t', '$5::date')} AND t.version_id > $6 AND ($7::text IS NULL OR t.district_code = $7)
-      ORDER BY t.version_id LIMIT $8`,
-    [...query.bbox, query.asOf, query.after ?? 0, query.districtCode, query.limit + 1],
+       FROM feature_keys($1::text, ST_MakeEnvelope($2, $3, $4, $5, 4490), $6::date, $7::varchar, $8::bigint, $9::int) k
+       JOIN ${info.versions} t ON t.district_code = k.district_code AND t.version_id = k.version_id
+      ORDER BY t.version_id`,
+    [query.layer, ...query.bbox, query.asOf, query.districtCode, query.after ?? 0, query.limit + 1],
   );
   const page = rows.slice(0, query.limit);
   return {
