@@ -6,15 +6,8 @@ import { prepareDatabase } from './platform.ts';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.ts';
 import { seedDemoHistory } from './seed/demo-history.ts';
 import { seedDemoPackages } from './seed/demo-packages.ts';
+import ROLE_NAMES from '../fixtures/reference/roles.json' with { type: 'json' };
 
-const ROLE_NAMES: Record<string, string> = {
-  city_admin: '市级管理员',
-  city_auditor: '市级审核员',
-  district_operator: '区级操作员',
-  leading_group_office: '领导小组办公室',
-  surveyor: '调查员',
-  agency: '获准机构',
-};
 
 function readConfig(): Config {
   try {
@@ -63,7 +56,7 @@ const lines = [
 if (demoAccounts.length) {
   lines.push(`  demo accounts    (password for all: ${DEMO_PASSWORD}; set SEED_DEMO=false on a real deployment)`);
   for (const account of demoAccounts) {
-    lines.push(`    ${account.username.padEnd(10)} ${ROLE_NAMES[account.role] ?? account.role}${account.districtCode ? ` ${account.districtCode}` : ''}`);
+    lines.push(`    ${account.username.padEnd(10)} ${(ROLE_NAMES as Record<string, string>)[account.role] ?? account.role}${account.districtCode ? ` ${account.districtCode}` : ''}`);
   }
 }
 console.log(lines.join('\n') + '\n');

@@ -2,16 +2,11 @@
 // fixtures/reference/layers.json, the same file the importer reads), lineage kinds, import stages,
 // quality severities and submission states.
 import layers from '../../fixtures/reference/layers.json';
+import roles from '../../fixtures/reference/roles.json';
 import type { Role } from './api';
 
-export const ROLE_NAMES: Record<Role, string> = {
-  city_admin: '市级管理员',
-  city_auditor: '市级审核员',
-  district_operator: '区级操作员',
-  leading_group_office: '领导小组办公室',
-  surveyor: '调查员',
-  agency: '获准机构',
-};
+/** The roles' Chinese names (fixtures/reference/roles.json, which the server's start-up listing also reads). */
+export const ROLE_NAMES: Record<Role, string> = roles;
 
 /** Roles that read the parcel layers (the tiles, parcels, snapshots). */
 export const READER_ROLES: readonly Role[] = ['city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'];
