@@ -113,16 +113,21 @@ export const changePredecessors: SetRule = {
                           HAVING count(DISTINCT coalesce(d::text, '?')) > 1 OR (bool_or(retires) AND count(*) > 1)) c ON c.named = n.named) x`,
         [layer.code],
       );
-      // A new version that takes the BSM of a current parcel it does not replace.
+      // A new version that takes the BSM of a current parcel it does not replace. The package's
+      // records are filtered first, once (a materialized step): joined plainly, the planner put the
+      // staged scan inside a nested loop over the district's current versions and evaluated the
+      // jsonb functions for every pair (17 s for 87 records against 4,017 versions, embedded).
       await context.insertFindings(
-        `SELECT $3::text, s.record_no, s.bsm::text, NULL::text,
+        `WITH taken AS MATERIALIZED (
+           SELECT s.record_no, s.bsm, s.geom FROM ${layer.table} s
+            WHERE s.submission_id = $1 AND NOT change_retires(s.extra_attributes)
+              AND NOT s.bsm::text = ANY(change_predecessors(s.extra_attributes))
+              AND NOT EXISTS (SELECT 1 FROM qc_named n WHERE n.named = s.bsm::text))
+         SELECT $3::text, s.record_no, s.bsm::text, NULL::text,
                 format('标识码 %s 已属于本区现状图斑，但本记录未将其列为变更前图斑', s.bsm),
                 format('BSM %s belongs to a current parcel this record does not name as its predecessor', s.bsm),
                 jsonb_build_object('bsm', s.bsm), coalesce(ST_PointOnSurface(s.geom), ST_PointOnSurface(v.geom))
-           FROM ${layer.table} s JOIN ${versions} v ON v.district_code = $2 AND v.bsm = s.bsm AND v.valid_to IS NULL
-          WHERE s.submission_id = $1 AND NOT change_retires(s.extra_attributes)
-            AND NOT s.bsm::text = ANY(change_predecessors(s.extra_attributes))
-            AND NOT EXISTS (SELECT 1 FROM qc_named n WHERE n.named = s.bsm::text)`,
+           FROM taken s JOIN ${versions} v ON v.district_code = $2 AND v.bsm = s.bsm AND v.valid_to IS NULL`,
         [context.submissionId, context.districtCode, layer.code],
       );
     }
