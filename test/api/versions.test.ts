@@ -221,6 +221,17 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     expect(findings.filter((f) => f.ruleId === 'CHG_COVERAGE').map((f) => [f.bsm, f.otherBsm])).toContainEqual([bsm('R'), bsm('F')]);
   });
 
+  it('reports a baseline uploaded under a change survey once, as not a change package', async () => {
+    const surveyId = (await admin.get('/api/surveys')).json<{ id: string; kind: string; year: number }[]>().find((s) => s.kind === 'land_use_change' && s.year === 2020)!.id;
+    // The district's parcels again, with no predecessor named: all of them lie on current parcels.
+    const zip = await packageOf([{ name: 'DLTB', records: BASELINE, fields: DLTB_FIELDS }]);
+    const { findings } = await upload(surveyId, zip, '崇明-基础-误传.zip');
+    const coverage = findings.filter((f) => f.ruleId === 'CHG_COVERAGE');
+    expect(coverage).toHaveLength(1);
+    expect(coverage[0]).toMatchObject({ severity: 'error', bsm: null });
+    expect(coverage[0]!.message.en).toContain(`names no predecessor (BGQBSM), yet ${BASELINE.length} of its ${BASELINE.length} new parcels lie on current parcels`);
+  });
+
   it('applies a reclassification, a split and a merge as new versions with their lineage', async () => {
     const surveyId = (await admin.get('/api/surveys')).json<{ id: string; kind: string; year: number }[]>().find((s) => s.kind === 'land_use_change' && s.year === 2020)!.id;
     const zip = await packageOf([

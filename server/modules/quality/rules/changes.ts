@@ -163,8 +163,8 @@ export const changeCoverage: SetRule = {
   packages: ['change'],
   title: { zh: '变更后出现缝隙或与未变更图斑重叠', en: 'Change leaves a gap or overlaps unchanged parcels' },
   description: {
-    zh: '变更后的地类图斑仍须无缝覆盖本区：新图斑不得超出其所替代图斑的范围（即不得压盖未变更图斑），被替代图斑的范围须被新图斑完全覆盖；声明界线调整（BGLX 界线调整）时除外。',
-    en: 'After the change the land-use parcels must still cover the district without gaps or overlaps: new parcels stay within the parcels they replace (so they overlap no unchanged parcel), and the parcels replaced are wholly covered by new ones, unless a boundary change is declared (BGLX 界线调整).',
+    zh: '变更后的地类图斑仍须无缝覆盖本区：新图斑不得超出其所替代图斑的范围（即不得压盖未变更图斑），被替代图斑的范围须被新图斑完全覆盖；声明界线调整（BGLX 界线调整）时除外。未列出任何变更前图斑、而半数以上新图斑落在现状图斑上的成果包不是变更成果，只报告一条问题。',
+    en: 'After the change the land-use parcels must still cover the district without gaps or overlaps: new parcels stay within the parcels they replace (so they overlap no unchanged parcel), and the parcels replaced are wholly covered by new ones, unless a boundary change is declared (BGLX 界线调整). A package that names no predecessor while half or more of its new parcels lie on current parcels is not a change package: one finding says so.',
   },
   // A piece cut from a parcel has its new vertices on the parent's geodesic edges (where the
   // ellipsoidal area puts them), which in the stored longitude/latitude lie a fraction of a
@@ -183,6 +183,7 @@ export const changeCoverage: SetRule = {
     /** SQL: the piece `g` with area `area` is big and wide enough to report (mean width 2A/P). */
     const reportable = (g: string, area: string) => `${area} >= ${minArea} AND 2 * ${area} / nullif(ST_Perimeter(${g}::geography, true), 0) >= ${minWidth}`;
     await stageCoverageTables(context);
+    if (await misfiledBaseline(context)) return;
     // A new parcel identical to one it replaces (a reclassification) reaches nowhere: no overlay.
     const identical = (a: string, b: string) => `${b}.geom ~= ${a}.geom AND ${b}.geom = ${a}.geom`;
     // New parcels reaching beyond what they replace: over unchanged parcels (an overlap) or,
@@ -224,6 +225,33 @@ export const changeCoverage: SetRule = {
     );
   },
 };
+
+/**
+ * A package that replaces nothing, while at least half of its new parcels lie on the district's
+ * current parcels, is not a change package: most likely a whole baseline uploaded under a change
+ * survey. One finding says so, where measuring every parcel's overlap would report thousands and
+ * take minutes (5.6 min for 4,091 parcels on the embedded engine, which serves nothing meanwhile).
+ */
+async function misfiledBaseline(context: SetRuleContext): Promise<boolean> {
+  const [counts] = await context.exec(
+    `SELECT (SELECT count(*) FROM qc_replaced)::int AS replaced, (SELECT count(*) FROM qc_added)::int AS added,
+            (SELECT count(*) FROM qc_added a
+              WHERE EXISTS (SELECT 1 FROM land_use_parcels u WHERE u.district_code = $1 AND u.valid_to IS NULL AND u.geom && a.geom
+                               AND ST_Intersects(u.geom, ST_PointOnSurface(a.geom))))::int AS lying`,
+    [context.districtCode],
+  );
+  const lying = Number(counts?.lying ?? 0);
+  if (Number(counts?.replaced ?? 0) > 0 || lying === 0 || lying * 2 < Number(counts?.added ?? 0)) return false;
+  await context.insertFindings(
+    `SELECT 'DLTB', NULL::int, NULL::text, NULL::text,
+            format('本成果包未列出任何变更前图斑（BGQBSM），却有 %s 个（共 %s 个）新图斑落在本区现状图斑上：它不是变更调查成果（可能是整套基础成果误传到变更调查任务）。请在正确的调查任务下上传，或为被替代的图斑填写 BGQBSM。', $1::int, $2::int),
+            format('The package names no predecessor (BGQBSM), yet %s of its %s new parcels lie on current parcels of the district: it is not a change package (perhaps a whole baseline uploaded under a change survey). Upload it under the right survey, or give BGQBSM for the parcels it replaces.', $1::int, $2::int),
+            jsonb_build_object('parcelsOnCurrent', $1::int, 'parcels', $2::int),
+            (SELECT ST_Multi(ST_SetSRID(ST_Extent(a.geom)::geometry, 4490)) FROM qc_added a)`,
+    [lying, Number(counts?.added ?? 0)],
+  );
+  return true;
+}
 
 /**
  * The two sides of the coverage check as indexed temporary tables (a CTE has no index, and a
