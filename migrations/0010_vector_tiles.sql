@@ -6,17 +6,24 @@
 -- tile cache by them, so a cached tile is never served once the data under it has changed.
 -- A sequence moves before the writing transaction commits, so the trigger also holds a shared
 -- advisory lock (one key per source) until the writer ends: a tile computed while a writer of
--- its source is still open is served but not cached (the platform tries the lock exclusively,
--- and caches only when it gets it). Writers never wait for each other: the locks are shared.
+-- its source is still open is served but not cached (the platform asks writers_quiet, and caches
+-- only when it says so). Writers never wait for each other: the locks are shared.
 CREATE SEQUENCE tile_generation_parcels AS bigint;
 CREATE SEQUENCE tile_generation_findings AS bigint;
 CREATE SEQUENCE tile_generation_reference AS bigint;
 -- From 1 on (a fresh sequence's last_value is 1 both before and after its first nextval).
 SELECT nextval('tile_generation_parcels'), nextval('tile_generation_findings'), nextval('tile_generation_reference');
 
--- The advisory lock key of a source (server/modules/tiles/cache.ts uses the same numbers).
+-- The advisory lock key of a source.
 CREATE FUNCTION tile_source_lock(source text) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE source WHEN 'parcels' THEN 732150101 WHEN 'findings' THEN 732150102 WHEN 'reference' THEN 732150103 END::bigint
+$$;
+
+-- Whether no writer holding `key` shared is open: taken exclusively and given back at once. A
+-- reader that finds it so sees, in its following statements, every change whose generation number
+-- it read before (the tile cache here; the session cache, migrations/0011).
+CREATE FUNCTION writers_quiet(key bigint) RETURNS boolean LANGUAGE sql VOLATILE AS $$
+  SELECT CASE WHEN pg_try_advisory_lock(key) THEN pg_advisory_unlock(key) ELSE false END
 $$;
 
 CREATE FUNCTION bump_tile_generation() RETURNS trigger
@@ -56,6 +63,17 @@ CREATE POLICY land_use_parcels_public_read ON land_use_parcels FOR SELECT TO lsp
 CREATE POLICY basic_farmland_parcels_public_read ON basic_farmland_parcels FOR SELECT TO lsp_app
   USING ((SELECT actor_role()) = 'public' AND submission_id = ANY ((SELECT public_submission_ids())::uuid[]));
 
+-- The read rule of the parcel-version policies (0006 and the public ones above) as a condition on
+-- a version aliased t, for the owner functions below that find keys through the spatial index:
+-- they must admit exactly the rows the policies do, so that a limit counts readable rows only.
+-- 宗地 (ownership) have no public policy.
+CREATE FUNCTION parcel_read_rule(layer text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT '((SELECT actor_sees_all_districts()) OR t.district_code = (SELECT actor_district())'
+      || CASE WHEN layer = 'ownership' THEN ''
+              ELSE ' OR ((SELECT actor_role()) = ''public'' AND t.submission_id = ANY ((SELECT public_submission_ids())::uuid[]))' END
+      || ')'
+$$;
+
 -- The parcels of a tile, found through the spatial index. Under row-level security PostgreSQL
 -- cannot use a non-leakproof operator such as PostGIS's && as an index condition (it must apply
 -- the policy first), so a tile read as lsp_app would scan the whole table. These functions run as
@@ -76,10 +94,9 @@ BEGIN
     $q$SELECT t.district_code, t.version_id FROM %I t
         WHERE t.geom && $1 AND daterange(t.valid_from, t.valid_to, '[)') @> $2
           AND ($3::varchar IS NULL OR t.district_code = $3) AND t.area_m2 >= $4
-          AND ((SELECT actor_sees_all_districts()) OR t.district_code = (SELECT actor_district())
-               OR ((SELECT actor_role()) = 'public' AND t.submission_id = ANY ((SELECT public_submission_ids())::uuid[])))
+          AND %s
         %s$q$,
-    versions, CASE WHEN max_features IS NULL THEN '' ELSE 'ORDER BY t.area_m2 DESC, t.version_id LIMIT $5' END)
+    versions, parcel_read_rule(layer), CASE WHEN max_features IS NULL THEN '' ELSE 'ORDER BY t.area_m2 DESC, t.version_id LIMIT $5' END)
   USING bounds, as_of, district, min_area, max_features;
 END
 $$;
@@ -96,10 +113,9 @@ BEGIN
           AND ((t.valid_from > $2 AND t.valid_from <= $3 AND (t.valid_to IS NULL OR t.valid_to > $3))
                OR (t.valid_from <= $2 AND t.valid_to > $2 AND t.valid_to <= $3))
           AND ($4::varchar IS NULL OR t.district_code = $4) AND t.area_m2 >= $5
-          AND ((SELECT actor_sees_all_districts()) OR t.district_code = (SELECT actor_district())
-               OR ((SELECT actor_role()) = 'public' AND t.submission_id = ANY ((SELECT public_submission_ids())::uuid[])))
+          AND %s
         %s$q$,
-    CASE WHEN max_features IS NULL THEN '' ELSE 'ORDER BY t.area_m2 DESC, t.version_id LIMIT $6' END)
+    parcel_read_rule('land_use'), CASE WHEN max_features IS NULL THEN '' ELSE 'ORDER BY t.area_m2 DESC, t.version_id LIMIT $6' END)
   USING bounds, from_day, to_day, district, min_area, max_features;
 END
 $$;

@@ -1,5 +1,7 @@
 // One database read shared by the requests that arrive while it runs, for values every request
 // must check but that change rarely (the tile and session generations: migrations 0010, 0011).
+import { CompiledQuery } from 'kysely';
+import type { Queryable } from './context.ts';
 
 /**
  * The reads of concurrent requests, shared: a request is answered by a read that
@@ -37,4 +39,16 @@ export class SharedRead<T> {
     reading.then(next, next);
     return reading;
   }
+}
+
+/**
+ * The current value of a generation sequence (one of a fixed set of names, never user input),
+ * read outside any transaction and shared as above: one query per round of requests.
+ */
+export function sharedSequenceRead(db: Queryable, sequence: string): SharedRead<number> {
+  const query = CompiledQuery.raw(`SELECT last_value AS generation FROM ${sequence}`, []);
+  return new SharedRead(async () => {
+    const { rows } = await db.executeQuery<{ generation: number | string }>(query);
+    return Number(rows[0]?.generation ?? 0);
+  });
 }

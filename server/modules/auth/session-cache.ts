@@ -3,9 +3,9 @@
 // valid is used again while the session generation (migrations/0011) has not moved and the
 // session has not expired; a logout, a disabled account or a changed role moves the generation,
 // so the next request of every session looks itself up again.
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../../db/engine.ts';
-import { SharedRead } from '../../db/shared-read.ts';
+import { sharedSequenceRead, type SharedRead } from '../../db/shared-read.ts';
 import { lookupSession, type SessionLookup } from './repository.ts';
 
 type ValidSession = Extract<SessionLookup, { status: 'valid' }>;
@@ -18,8 +18,6 @@ interface Entry {
 /** Sessions held at most; the least recently used go first. */
 export const SESSION_CACHE_ENTRIES = 10_000;
 
-const GENERATION = CompiledQuery.raw('SELECT last_value AS generation FROM session_generation', []);
-
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
   private readonly generation: SharedRead<number>;
@@ -30,10 +28,7 @@ export class SessionCache {
     private readonly db: Database,
     private readonly maxEntries = SESSION_CACHE_ENTRIES,
   ) {
-    this.generation = new SharedRead(async () => {
-      const { rows } = await db.kysely.executeQuery<{ generation: number }>(GENERATION);
-      return Number(rows[0]?.generation ?? 0);
-    });
+    this.generation = sharedSequenceRead(db.kysely, 'session_generation');
   }
 
   async lookup(tokenHash: string): Promise<SessionLookup> {
@@ -71,8 +66,6 @@ export class SessionCache {
 
 /** Whether no transaction that moved the session generation is still open (its shared lock is free). */
 async function noWriterOpen(db: Database): Promise<boolean> {
-  const { rows } = await sql<{ quiet: boolean }>`
-    SELECT CASE WHEN pg_try_advisory_lock(session_generation_lock()) THEN pg_advisory_unlock(session_generation_lock())
-                ELSE false END AS quiet`.execute(db.kysely);
+  const { rows } = await sql<{ quiet: boolean }>`SELECT writers_quiet(session_generation_lock()) AS quiet`.execute(db.kysely);
   return rows[0]?.quiet === true;
 }

@@ -4,7 +4,7 @@
 // the request, so a change to the data moves every later request to a new key: a cached tile is
 // never served after the data under it changed.
 import { createHash } from 'node:crypto';
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Queryable } from '../../db/context.ts';
 import type { TileSource } from './layers.ts';
 
@@ -95,36 +95,14 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
-/** Compiled once: this runs on every tile request, cached or not. */
-const GENERATION: Record<TileSource, CompiledQuery> = {
-  parcels: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_parcels', []),
-  findings: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_findings', []),
-  reference: CompiledQuery.raw('SELECT last_value AS generation FROM tile_generation_reference', []),
-};
-
-/** The advisory lock writers of a source hold until they end (tile_source_lock in migrations/0010). */
-export const SOURCE_LOCK: Record<TileSource, number> = {
-  parcels: 732150101,
-  findings: 732150102,
-  reference: 732150103,
-};
-
-/** The current generation of a source: one read of a sequence, outside any transaction. */
-export async function readGeneration(db: Queryable, source: TileSource): Promise<number> {
-  const { rows } = await db.executeQuery<{ generation: number }>(GENERATION[source]);
-  return Number(rows[0]?.generation ?? 0);
-}
-
 /**
  * In the actor's transaction, before reading the tile: whether no writer of the source is open
  * (its shared lock is free, so every generation number read before this is committed and visible
  * to the statements that follow), and the scope the database sees the actor in.
  */
 export async function readGuard(db: Queryable, source: TileSource): Promise<{ quiet: boolean; scope: string }> {
-  const lock = SOURCE_LOCK[source];
   const { rows } = await sql<{ quiet: boolean; role: string; district: string | null }>`
-    SELECT CASE WHEN pg_try_advisory_lock(${lock}::bigint) THEN pg_advisory_unlock(${lock}::bigint) ELSE false END AS quiet,
-           actor_role() AS role, actor_district() AS district`.execute(db);
+    SELECT writers_quiet(tile_source_lock(${source})) AS quiet, actor_role() AS role, actor_district() AS district`.execute(db);
   const row = rows[0];
   return { quiet: row?.quiet === true, scope: scopeKey(row?.role ?? 'public', row?.district ?? null) };
 }

@@ -9,8 +9,8 @@ import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
 import { errorResponses } from '../../errors.ts';
 import { requireUser } from '../auth/plugin.ts';
-import { SharedRead } from '../../db/shared-read.ts';
-import { etagMatches, readGeneration, readGuard, scopeKey, strongEtag, TileCache, type CachedTile } from './cache.ts';
+import { sharedSequenceRead, type SharedRead } from '../../db/shared-read.ts';
+import { etagMatches, readGuard, scopeKey, strongEtag, TileCache, type CachedTile } from './cache.ts';
 import { acceptsGzip, GZIP_FROM_BYTES, gzipEtag, gzipped } from './compression.ts';
 import { requestKey, SOURCE_OF, TILE_LAYERS, tileRequest, type TileRequest, type TileSource } from './layers.ts';
 import { renderTile } from './repository.ts';
@@ -40,7 +40,7 @@ export const tileRoutes = fp(
     // One rendering per key at a time: requests for a tile being rendered wait for it.
     const pending = new Map<string, Promise<CachedTile>>();
     const generations = Object.fromEntries(
-      (['parcels', 'findings', 'reference'] as const).map((source) => [source, new SharedRead(() => readGeneration(app.db.kysely, source))]),
+      (['parcels', 'findings', 'reference'] as const).map((source) => [source, sharedSequenceRead(app.db.kysely, `tile_generation_${source}`)]),
     ) as Record<TileSource, SharedRead<number>>;
 
     async function render(request: FastifyRequest, tile: TileRequest, key: string, scope: string, unshare: () => void): Promise<CachedTile> {
