@@ -252,8 +252,14 @@ const CASES: CaseDefinition[] = [
   },
   {
     name: 'geometry',
-    description: 'A bow-tie (self-intersection), a spike, and a parcel of two separate parts; a clean square passes.',
-    rules: ['GEOM_INVALID', 'GEOM_MULTIPART'],
+    description:
+      'A bow-tie (self-intersection), a spike, and a parcel of two separate parts; a clean square passes. ' +
+      'Validity as delivered against after the transform to EPSG:4490 (100 m squares, whose east-west edges bow about 1.1e-9° north of their ' +
+      'chords once transformed): invalid as drawn are a ring touching itself on its bottom edge (valid once transformed: the touching vertex moves ' +
+      'into the parcel) and one touching itself on its top edge (still invalid); valid as drawn but invalid once transformed are a hole touching the ' +
+      'top edge, a second part touching the bottom edge from below, and a vertex 0.05 mm inside the top edge, which the transform moves across it; ' +
+      'a hole touching the bottom edge and a vertex 0.05 mm inside the bottom edge stay valid.',
+    rules: ['GEOM_INVALID', 'GEOM_INVALID_AFTER_TRANSFORM', 'GEOM_MULTIPART'],
     build() {
       const ok = dltb('0101', square(0, 0));
       const bowTie = dltb('0101', bowTieSquare(60, 0), { TBMJ: 2500 });
@@ -262,7 +268,25 @@ const CASES: CaseDefinition[] = [
       const mid: [number, number] = [E0 + 145, N0 + 50];
       const spike = dltb('0101', [[[p!, q!, r!, mid, tip, mid, s!, p!]]], { TBMJ: 2500 });
       const twoParts = dltb('0101', [[rect(180, 0, 20, 20)], [rect(220, 0, 20, 20)]]);
-      return { DLTB: [ok, bowTie, spike, twoParts], expect: [find('GEOM_INVALID', bowTie), find('GEOM_INVALID', spike), find('GEOM_MULTIPART', twoParts)] };
+      /** A ring (metres from the origin, counter-clockwise) of a 100 m square at (x, 0). */
+      const at = (x: number, points: [number, number][]): Ring => points.map(([px, py]) => [E0 + x + px, N0 + py]);
+      const shell: [number, number][] = [[0, 0], [100, 0], [100, 100], [0, 100], [0, 0]];
+      // the ring runs down to the middle of its own bottom (top) edge and back: it touches itself there
+      const touchesBottom = dltb('0101', [[at(300, [[0, 0], [100, 0], [100, 100], [60, 100], [50, 0], [40, 100], [0, 100], [0, 0]])]]);
+      const touchesTop = dltb('0101', [[at(420, [[0, 0], [40, 0], [50, 100], [60, 0], [100, 0], [100, 100], [0, 100], [0, 0]])]]);
+      const holeOnTop = dltb('0101', [[at(540, shell), at(540, [[50, 100], [60, 80], [40, 80], [50, 100]])]]);
+      const holeOnBottom = dltb('0101', [[at(660, shell), at(660, [[50, 0], [40, 20], [60, 20], [50, 0]])]]);
+      const partBelow = dltb('0101', [[at(780, shell)], [at(780, [[50, 0], [40, -20], [60, -20], [50, 0]])]]);
+      const nearTop = dltb('0101', [[at(900, [[0, 0], [40, 0], [50, 99.99995], [60, 0], [100, 0], [100, 100], [0, 100], [0, 0]])]]);
+      const nearBottom = dltb('0101', [[at(1020, [[0, 0], [100, 0], [100, 100], [60, 100], [50, 0.00005], [40, 100], [0, 100], [0, 0]])]]);
+      return {
+        DLTB: [ok, bowTie, spike, twoParts, touchesBottom, touchesTop, holeOnTop, holeOnBottom, partBelow, nearTop, nearBottom],
+        expect: [
+          find('GEOM_INVALID', bowTie), find('GEOM_INVALID', spike), find('GEOM_INVALID', touchesBottom), find('GEOM_INVALID', touchesTop),
+          find('GEOM_INVALID_AFTER_TRANSFORM', holeOnTop), find('GEOM_INVALID_AFTER_TRANSFORM', partBelow), find('GEOM_INVALID_AFTER_TRANSFORM', nearTop),
+          find('GEOM_MULTIPART', twoParts), find('GEOM_MULTIPART', partBelow),
+        ],
+      };
     },
   },
   {

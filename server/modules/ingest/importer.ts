@@ -50,6 +50,8 @@ export interface LayerReport {
   missingMandatoryFields: string[];
   recordsWithGeometryIssues: number;
   recordsWithoutGeometry: number;
+  /** validity judged on the geometry as delivered, in its own CRS (staging's delivered_geom); absent in reports of older imports */
+  validityAsDelivered?: boolean;
   warnings: string[];
 }
 
@@ -275,6 +277,7 @@ async function loadLayer(
     missingMandatoryFields: mapping.missingMandatory,
     recordsWithGeometryIssues: withIssues,
     recordsWithoutGeometry: withoutGeometry,
+    validityAsDelivered: true,
     warnings: layer.warnings,
   };
 }

@@ -1,6 +1,6 @@
-// SQL of the import: scratch tables in import_work, batches loaded with COPY and transformed to
-// EPSG:4490 with their ellipsoidal area computed by PostGIS, and the final attach that makes a
-// submission's layers visible in one transaction.
+// SQL of the import: scratch tables in import_work, batches loaded with COPY, judged valid or not
+// as delivered and transformed to EPSG:4490 with their ellipsoidal area computed by PostGIS, and
+// the final attach that makes a submission's layers visible in one transaction.
 import type { CopyIn, Database, ScriptExec } from '../../db/engine.ts';
 import { STORAGE_SRID } from './crs.ts';
 import type { FieldSpec, LayerSpec } from './layer-specs.ts';
@@ -46,28 +46,42 @@ export function batchColumns(spec: LayerSpec): string[] {
 /**
  * Loads one batch (COPY text rows in batchColumns order, geometry as hex WKB in the source CRS)
  * in its own transaction: a batch either lands whole in the scratch table or not at all.
+ *
+ * Validity is judged here, on the geometry as delivered (the quality checks' GEOM_INVALID): the
+ * transform to EPSG:4490 moves a vertex lying on or a hair from another edge to one side of it,
+ * so validity after the transform is not what the surveyor drew. The delivered geometry is kept
+ * (delivered_geom, with its SRID) only where it is invalid, a few parcels in a thousand.
  */
 export async function loadBatch(db: Database, target: BatchTarget, copyText: Buffer): Promise<void> {
   const { spec } = target;
   const table = workTable(spec, target.submissionId);
   const fieldColumns = spec.fields.map((field) => field.column);
-  const geometry =
-    target.sourceSrid === STORAGE_SRID
-      ? `ST_Multi(ST_SetSRID(geom, ${STORAGE_SRID}))`
-      : `ST_Multi(ST_Transform(ST_SetSRID(geom, ${Number(target.sourceSrid)}), ${STORAGE_SRID}))`;
+  const delivered = `ST_Multi(ST_SetSRID(geom, ${Number(target.sourceSrid)}))`;
+  const stored = target.sourceSrid === STORAGE_SRID ? 'd' : `ST_Transform(d, ${STORAGE_SRID})`;
   await db.scriptTransaction(async (exec: ScriptExec, copyIn: CopyIn) => {
     await exec(
       `CREATE TEMP TABLE import_batch (record_no integer, ${spec.fields.map((field) => `${field.column} ${batchColumnType(field)}`).join(', ')},
         extra_attributes jsonb, geom geometry, geometry_issues jsonb) ON COMMIT DROP`,
     );
     await copyIn(`COPY import_batch (${batchColumns(spec).join(', ')}) FROM STDIN`, copyText);
-    await exec(
-      `INSERT INTO ${table} (submission_id, district_code, record_no, ${fieldColumns.join(', ')}, extra_attributes, geom, area_m2, geometry_issues)
-       SELECT $1::uuid, $2, record_no, ${fieldColumns.join(', ')}, extra_attributes, g,
-              round(ST_Area(g::geography, true)::numeric, 2), geometry_issues
-       FROM (SELECT b.*, ${geometry} AS g FROM import_batch b) transformed`,
+    // The embedded engine ends a statement whose GEOS call (ST_IsValid) failed without raising:
+    // the count of rows stored against the batch's tells a batch cut short from a whole one.
+    // OFFSET 0 keeps the planner from flattening the subqueries, which would repeat d and g in
+    // every expression that uses them (EXPLAIN VERBOSE: ST_Transform twice per row).
+    const [counted] = await exec(
+      `WITH stored AS (
+         INSERT INTO ${table} (submission_id, district_code, record_no, ${fieldColumns.join(', ')}, extra_attributes, geom, area_m2, geometry_issues, delivered_geom)
+         SELECT $1::uuid, $2, record_no, ${fieldColumns.join(', ')}, extra_attributes, g,
+                round(ST_Area(g::geography, true)::numeric, 2), geometry_issues,
+                CASE WHEN d IS NOT NULL AND NOT ST_IsValid(d) THEN d END
+           FROM (SELECT b.*, ${stored} AS g FROM (SELECT b.*, ${delivered} AS d FROM import_batch b OFFSET 0) b OFFSET 0) transformed
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM stored)::int AS stored, (SELECT count(*) FROM import_batch)::int AS copied`,
       [target.submissionId, target.districtCode],
     );
+    if (!counted || Number(counted.stored) !== Number(counted.copied)) {
+      throw new Error(`a batch of ${spec.code} ended early (${String(counted?.stored ?? 0)} of ${String(counted?.copied ?? '?')} records stored): a geometry operation failed`);
+    }
   });
 }
 

@@ -73,7 +73,7 @@ export async function runChecks(db: Database, submissionId: string, options: Run
   let scratch: ScratchTables | null = null;
   try {
     const screening = Date.now();
-    scratch = await createScratch(db, runId, submissionId, layers, submission.change !== null);
+    scratch = await createScratch(db, runId, submissionId, layers, imported, submission.change !== null);
     if (TRACE) process.stderr.write(`[qc] geometry screening and twins: ${((Date.now() - screening) / 1000).toFixed(2)} s\n`);
     const summary: RunSummaryEntry[] = [];
     const counter = { next: 1 };
@@ -149,7 +149,12 @@ function importedFacts(report: ImportReport | null): Map<CheckedLayer, ImportedL
   const facts = new Map<CheckedLayer, ImportedLayerFacts>();
   for (const layer of report?.layers ?? []) {
     if (layer.code in CHECKED_LAYERS) {
-      facts.set(layer.code as CheckedLayer, { missingFields: layer.missingFields, missingMandatoryFields: layer.missingMandatoryFields });
+      facts.set(layer.code as CheckedLayer, {
+        missingFields: layer.missingFields,
+        missingMandatoryFields: layer.missingMandatoryFields,
+        srid: layer.crs.epsg,
+        validityAsDelivered: layer.validityAsDelivered === true,
+      });
     }
   }
   return facts;

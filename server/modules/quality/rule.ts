@@ -133,12 +133,16 @@ export interface SetRuleContext {
 export interface ImportedLayerFacts {
   missingFields: string[];
   missingMandatoryFields: string[];
+  /** the EPSG code the layer was delivered in */
+  srid: number;
+  /** whether the import judged validity as delivered (staging's delivered_geom); false for older imports */
+  validityAsDelivered: boolean;
 }
 
 export interface ScratchTables {
   /**
-   * import_work.<name>: every record of the checked layers whose geometry is invalid, missing or
-   * was repaired on import: (layer, record_no, bsm, reason, location, issues, original, repaired)
+   * import_work.<name>: every record of the checked layers whose geometry is invalid as delivered
+   * or after the transform to EPSG:4490, missing, or was repaired on import (see scratch.ts)
    */
   faults: string;
   /** how many records of each layer are in `faults` */

@@ -1,11 +1,13 @@
 // A run's scratch tables in import_work (dropped when the run ends; a crash leaves them to the
 // start-up sweep, which drops every unattached table there).
-//   faults: every record whose geometry is invalid, missing or was repaired on import, with the
-//           reason and place GEOS gives, and its repair (polygons of ST_MakeValid) for the overlay
-//           rules. Screening validity once here is the one ST_IsValid scan of the run.
+//   faults: every record whose geometry is invalid as delivered or after the transform to
+//           EPSG:4490, missing, or was repaired on import, with the reasons and places GEOS gives,
+//           and its repair (polygons of ST_MakeValid) for the overlay rules. Screening validity
+//           once here is the one ST_IsValid scan of the run (validity as delivered was judged on
+//           import, which kept the delivered geometry of the parcels invalid in it).
 //   areas:  working geometry of a rule (gap pieces).
 import type { Database, ScriptExec } from '../../db/engine.ts';
-import { CHECKED_LAYERS, describesParcel, type CheckedLayer, type ScratchTables } from './rule.ts';
+import { CHECKED_LAYERS, describesParcel, type CheckedLayer, type ImportedLayerFacts, type ScratchTables } from './rule.ts';
 import { text } from './rules/sql.ts';
 
 /**
@@ -17,7 +19,52 @@ export async function withoutJit(exec: ScriptExec): Promise<void> {
   await exec(`SELECT set_config('jit', 'off', true)`);
 }
 
-export async function createScratch(db: Database, runId: string, submissionId: string, layers: readonly CheckedLayer[], changePackage: boolean): Promise<ScratchTables> {
+/**
+ * The faults table's columns, per record:
+ *   reason, location   GEOS's verdict on the geometry as delivered ('no_geometry' when there is
+ *                      none; NULL when valid as delivered), the place in the delivered CRS
+ *   drawn              the geometry that verdict is on, in the delivered CRS
+ *   issues             the reader's repairs (ring not closed, too few points), file coordinates
+ *   delivered_srid     the layer's delivered CRS (EPSG)
+ *   original           the stored geometry (EPSG:4490)
+ *   transform_reason, transform_location
+ *                      GEOS's verdict on the stored geometry of a record valid as delivered: the
+ *                      transform made it invalid (place in EPSG:4490)
+ *   repaired           the stored geometry if valid, else its ST_MakeValid polygons
+ * A layer imported before validity was judged as delivered (no delivered_geom) is judged on its
+ * stored geometry, as it was then, and has no transform verdicts.
+ */
+function screenLayer(code: CheckedLayer, facts: ImportedLayerFacts | undefined, changePackage: boolean): string {
+  const asDelivered = facts?.validityAsDelivered === true;
+  const srid = Number(facts?.srid ?? 4490);
+  const present = `x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom)`;
+  const judged = asDelivered ? 'x.delivered' : `CASE WHEN ${present} AND NOT x.valid THEN x.geom::geometry END`;
+  return `
+      SELECT ${text(code)}::text AS layer, x.record_no, x.bsm::text,
+             CASE WHEN NOT (${present}) THEN 'no_geometry' ELSE (d.detail).reason END AS reason,
+             ST_SetSRID((d.detail).location, ST_SRID(x.judged)) AS location, x.judged AS drawn,
+             x.geometry_issues AS issues, ${srid}::int AS delivered_srid, x.geom::geometry AS original,
+             (t.detail).reason AS transform_reason, ST_SetSRID((t.detail).location, 4490) AS transform_location,
+             CASE WHEN NOT (${present}) THEN NULL WHEN x.valid THEN x.geom::geometry
+                  ELSE ST_CollectionExtract(ST_MakeValid(x.geom), 3) END AS repaired,
+             false AS sentinel
+        FROM (SELECT x.*, ${judged} AS judged
+                FROM (SELECT s.record_no, s.bsm, s.geom, s.geometry_issues, s.delivered_geom AS delivered,
+                             CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
+                        FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = $1 AND ${describesParcel('s', changePackage)}) x) x
+        LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.judged) AS detail WHERE x.judged IS NOT NULL) d ON true
+        LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.geom) AS detail WHERE ${present} AND NOT x.valid AND x.judged IS NULL) t ON true
+       WHERE NOT x.valid OR x.geometry_issues IS NOT NULL OR x.judged IS NOT NULL`;
+}
+
+export async function createScratch(
+  db: Database,
+  runId: string,
+  submissionId: string,
+  layers: readonly CheckedLayer[],
+  imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>,
+  changePackage: boolean,
+): Promise<ScratchTables> {
   const suffix = runId.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/.test(suffix)) throw new Error(`not a run id: ${runId}`);
   const faults = `import_work.qc_faults_${suffix}`;
@@ -29,22 +76,10 @@ export async function createScratch(db: Database, runId: string, submissionId: s
     await exec(`CREATE TABLE ${areas} (kind text NOT NULL, g geometry)`);
     // CREATE TABLE AS, which may scan in parallel (the ST_IsValid scan is the costly part), with a
     // sentinel row last: the embedded engine's silent GEOS failure must not pass as "all valid".
-    const screen = (code: CheckedLayer) => `
-      SELECT ${text(code)}::text AS layer, x.record_no, x.bsm::text,
-             CASE WHEN x.geom IS NULL OR ST_IsEmpty(x.geom) THEN 'no_geometry' ELSE (d.detail).reason END AS reason,
-             (d.detail).location AS location, x.geometry_issues AS issues, x.geom::geometry AS original,
-             CASE WHEN x.geom IS NULL OR ST_IsEmpty(x.geom) THEN NULL WHEN x.valid THEN x.geom::geometry
-                  ELSE ST_CollectionExtract(ST_MakeValid(x.geom), 3) END AS repaired,
-             false AS sentinel
-        FROM (SELECT s.record_no, s.bsm, s.geom, s.geometry_issues,
-                     CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN false ELSE ST_IsValid(s.geom) END AS valid
-                FROM ${CHECKED_LAYERS[code].table} s WHERE s.submission_id = $1 AND ${describesParcel('s', changePackage)}) x
-        LEFT JOIN LATERAL (SELECT ST_IsValidDetail(x.geom) AS detail WHERE x.geom IS NOT NULL AND NOT ST_IsEmpty(x.geom) AND NOT x.valid) d ON true
-       WHERE NOT x.valid OR x.geometry_issues IS NOT NULL`;
     await exec(
       `CREATE TABLE ${faults} AS
-         ${layers.map(screen).join(' UNION ALL ')}
-         UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true`,
+         ${layers.map((code) => screenLayer(code, imported.get(code), changePackage)).join(' UNION ALL ')}
+         UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true`,
       [submissionId],
     );
     const [check] = await exec(`SELECT count(*) FILTER (WHERE sentinel)::int AS sentinels FROM ${faults}`);
