@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config.ts';
 import type { Capabilities } from './db/capabilities.ts';
 import type { Database } from './db/engine.ts';
@@ -67,7 +67,7 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   const app = Fastify({
     logger: { level: config.logLevel, ...(logStream ? { stream: logStream } : {}) },
     // One line per request, from logEachRequest, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors of the router itself (an over-long or malformed path) in the platform's error format.
     frameworkErrors: (error, _request, reply) => {
       const appError = frameworkError(error);

@@ -25,7 +25,8 @@ describe('the HTTP surface (embedded engine)', () => {
   it('answers unknown paths under every service prefix with a 404 in JSON', async () => {
     const urls = ['/api/nothing', '/api/nothing?x=1', '/collections', '/collections/land_use/items', '/wfs', '/wfs?service=WFS&request=GetCapabilities', '/wms', '/ogc/', '/tiles/nothing', '/tiles/land_use/1/2', '/docs/nothing', '/export/all.zip', ...SERVICE_PREFIXES.map((prefix) => `${prefix}/unknown`)];
     for (const url of urls) {
-      for (const method of ['GET', 'POST', 'HEAD'] as const) {
+      // (A POST without a CSRF token is refused before routing: 403 CSRF_TOKEN_MISSING.)
+      for (const method of ['GET', 'HEAD'] as const) {
         const response = await test.app.inject({ method, url });
         expect({ url, method, status: response.statusCode }).toEqual({ url, method, status: 404 });
         if (method !== 'HEAD') expectError(response, 404, 'NOT_FOUND');
