@@ -16,7 +16,7 @@ import { AppError, commonErrors, ErrorBody, errorBody } from './errors.ts';
 import { translateDatabaseError } from './db/errors.ts';
 import { notFoundHandler } from './http/not-found.ts';
 import { logEachRequest, noteRefusal } from './http/request-log.ts';
-import { registerSecurityHeaders } from './http/security-headers.ts';
+import { docsContentSecurityPolicy, registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkError, refuseUnrepresentable, validationError } from './http/validation.ts';
 import { adminUnitRoutes } from './modules/admin-units/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
@@ -120,7 +120,7 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsContentSecurityPolicy });
   await app.register(authPlugin);
 
   await app.register(healthRoutes);

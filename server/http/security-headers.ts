@@ -29,6 +29,14 @@ export function contentSecurityPolicy(https: boolean): Record<string, string[]> 
   return directives;
 }
 
+/**
+ * The Swagger UI at /docs inserts <style> elements of its own: only its pages admit inline styles
+ * (scripts stay 'self' only). Used as @fastify/swagger-ui's transformStaticCSP.
+ */
+export function docsContentSecurityPolicy(header: string): string {
+  return header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+}
+
 /** https: the platform is served over HTTPS (COOKIE_SECURE), so HSTS and upgrades apply. */
 export async function registerSecurityHeaders(app: FastifyInstance, https: boolean): Promise<void> {
   await app.register(helmet, {
