@@ -8,12 +8,16 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config.ts';
 import type { Capabilities } from './db/capabilities.ts';
 import type { Database } from './db/engine.ts';
 import { AppError, commonErrors, ErrorBody, errorBody } from './errors.ts';
 import { translateDatabaseError } from './db/errors.ts';
+import { notFoundHandler } from './http/not-found.ts';
+import { logEachRequest, noteRefusal } from './http/request-log.ts';
+import { docsContentSecurityPolicy, registerSecurityHeaders } from './http/security-headers.ts';
+import { frameworkError, refuseUnrepresentable, validationError } from './http/validation.ts';
 import { adminUnitRoutes } from './modules/admin-units/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authErrors } from './modules/auth/errors.ts';
@@ -45,25 +49,30 @@ export interface AppDependencies {
   config: Config;
   db: Database;
   capabilities: Capabilities;
+  /** where log lines go (standard output when absent); tests read them */
+  logStream?: { write(line: string): void };
 }
 
 function toAppError(error: FastifyError | Error): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
-  if (fastifyError.validation) {
-    return commonErrors.validation(fastifyError.message, { issues: fastifyError.validation });
-  }
+  if (fastifyError.validation) return validationError(fastifyError);
   const fromDatabase = translateDatabaseError(error);
   if (fromDatabase) return fromDatabase;
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
-    return new AppError(fastifyError.statusCode, fastifyError.code ?? 'BAD_REQUEST', `请求无效：${error.message}`, error.message);
-  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) return frameworkError(fastifyError);
   return commonErrors.internal();
 }
 
-export async function buildApp({ config, db, capabilities }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, db, capabilities, logStream }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, ...(logStream ? { stream: logStream } : {}) },
+    // One line per request, from logEachRequest, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Errors of the router itself (an over-long or malformed path) in the platform's error format.
+    frameworkErrors: (error, _request, reply) => {
+      const appError = frameworkError(error);
+      void (reply as FastifyReply).code(appError.statusCode).send(errorBody(appError));
+    },
     // The client address (login rate limit, audit log) is the socket's unless proxies are declared.
     trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
     ajv: { customOptions: { removeAdditional: false } },
@@ -79,14 +88,18 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   // Shutting down waits for a running import rather than leave it to the start-up sweep.
   app.addHook('onClose', () => imports.idle());
   app.addSchema(ErrorBody);
+  logEachRequest(app);
+  // After schema validation and before any route's own preHandler (role checks included).
+  app.addHook('preHandler', refuseUnrepresentable);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: appError.code }, 'request refused');
+    noteRefusal(request, appError.code);
     return reply.code(appError.statusCode).send(errorBody(appError));
   });
 
+  await registerSecurityHeaders(app, config.cookieSecure);
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.ingest.maxUploadBytes, files: 1, fields: 20, parts: 21 } });
   await app.register(rateLimit, {
@@ -107,7 +120,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsContentSecurityPolicy });
   await app.register(authPlugin);
 
   await app.register(healthRoutes);
@@ -130,13 +143,7 @@ export async function buildApp({ config, db, capabilities }: AppDependencies): P
   } else {
     app.log.warn(`web app not built (${webIndex} missing): run npm run build:web`);
   }
-  app.setNotFoundHandler((request, reply) => {
-    if (request.url.startsWith('/api/') || !fs.existsSync(webIndex) || request.method !== 'GET') {
-      return reply.code(404).send(errorBody(commonErrors.notFound('接口 / route', `${request.method} ${request.url.split('?')[0]}`)));
-    }
-    // The web app routes in the browser: unknown paths get its page.
-    return reply.sendFile('index.html');
-  });
+  app.setNotFoundHandler(notFoundHandler(fs.existsSync(webIndex)));
 
   return app;
 }

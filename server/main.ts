@@ -63,12 +63,14 @@ console.log(lines.join('\n') + '\n');
 
 if (config.seedDemo) {
   // Demo survey packages are generated and imported after the server is up, so it answers at once.
+  // Its progress goes through the app's logger, as JSON lines among the request lines.
+  const demoLog = app.log.child({ component: 'demo' });
   seedDemoPackages(app)
     .then((results) => {
       const queued = results.filter((result) => !result.skipped);
-      if (queued.length) console.log(`demo packages submitted for ${queued.map((result) => result.districtCode).join(', ')}; importing in the background`);
+      if (queued.length) demoLog.info({ districts: queued.map((result) => result.districtCode) }, `demo packages submitted for ${queued.map((result) => result.districtCode).join(', ')}; importing in the background`);
       // Then the history: baseline applied, 2020-2023 change packages applied, each year frozen.
-      return seedDemoHistory(app, { info: (message) => console.log(message) });
+      return seedDemoHistory(app, demoLog);
     })
-    .catch((error: Error) => app.log.error({ err: error }, 'demo packages could not be loaded'));
+    .catch((error: Error) => demoLog.error({ err: error }, 'demo packages could not be loaded'));
 }

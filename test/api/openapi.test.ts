@@ -116,7 +116,8 @@ describe('OpenAPI, docs and fallbacks (embedded engine)', () => {
 
   it.skipIf(!fs.existsSync(WEB_INDEX))('serves the web app page at / and on its client-side routes', async () => {
     const index = fs.readFileSync(WEB_INDEX, 'utf8');
-    for (const url of ['/', '/map/310151']) {
+    // The web app routes by the hash (#/map, #/upload); other paths are 404s (test/api/http-surface.test.ts).
+    for (const url of ['/', '/map', '/upload']) {
       const response = await test.app.inject({ method: 'GET', url });
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toMatch(/text\/html/);

@@ -362,9 +362,10 @@ describe.each(ENGINES)('vector tiles on the %s engine', (engine) => {
 
   it('refuses unknown layers and tiles that do not exist, and documents the route', async () => {
     expectError(await get('admin', '/tiles/parcels/15/1/1.mvt'), 400, 'TILE_INVALID');
-    expectError(await get('admin', '/tiles/land_use/23/0/0.mvt'), 400, 'TILE_INVALID');
+    // Zoom 0-22 and non-negative rows and columns are the route's schema; 2^z-1 is the tile's.
+    expectError(await get('admin', '/tiles/land_use/23/0/0.mvt'), 400, 'VALIDATION_FAILED');
     expectError(await get('admin', '/tiles/land_use/2/4/0.mvt'), 400, 'TILE_INVALID');
-    expectError(await get('admin', '/tiles/land_use/2/0/-1.mvt'), 400, 'TILE_INVALID');
+    expectError(await get('admin', '/tiles/land_use/2/0/-1.mvt'), 400, 'VALIDATION_FAILED');
     expectError(await get('admin', '/tiles/land_use/2/0/x.mvt'), 400, 'VALIDATION_FAILED');
     const spec = (await test.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, { get?: { tags?: string[] } }> }>();
     expect(spec.paths['/tiles/{layer}/{z}/{x}/{y}.mvt']?.get?.tags).toEqual(['tiles']);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { commonErrors, errorResponses } from '../../errors.ts';
+import { commonErrors, errorResponses, THINGS } from '../../errors.ts';
 import { asActor } from '../../db/context.ts';
 import { getAdminUnitFeature, listAdminUnits } from './repository.ts';
 
@@ -47,7 +47,7 @@ export const adminUnitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const feature = await asActor(app.db, request.actor, (tx) => getAdminUnitFeature(tx, request.params.code));
-      if (!feature) throw commonErrors.notFound('行政区 / administrative unit', request.params.code);
+      if (!feature) throw commonErrors.notFound(THINGS.adminUnit, request.params.code);
       return feature;
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../errors.ts';
+import { RowIdParam } from '../../http/params.ts';
 import { asActor } from '../../db/context.ts';
 import { requireRole } from '../auth/plugin.ts';
 
@@ -26,7 +27,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: '审计日志 / the audit log, newest first (a district operator sees its district\'s entries)',
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-          beforeId: Type.Optional(Type.Integer({ minimum: 1 })),
+          beforeId: Type.Optional(RowIdParam()),
         }),
         response: { 200: Type.Array(AuditEntrySchema), ...errorResponses },
       },

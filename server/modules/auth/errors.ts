@@ -1,4 +1,4 @@
-import { AppError } from '../../errors.ts';
+import { AppError, shanghaiTime } from '../../errors.ts';
 
 export const authErrors = {
   invalidCredentials: () =>
@@ -7,8 +7,8 @@ export const authErrors = {
     new AppError(
       423,
       'AUTH_ACCOUNT_LOCKED',
-      `登录失败次数过多，账户已锁定至 ${lockedUntil.toISOString()}`,
-      `Too many failed logins: the account is locked until ${lockedUntil.toISOString()}`,
+      `登录失败次数过多，账户已锁定至 ${shanghaiTime(lockedUntil).zh}`,
+      `Too many failed logins: the account is locked until ${shanghaiTime(lockedUntil).en}`,
       { lockedUntil: lockedUntil.toISOString() },
     ),
   accountDisabled: () => new AppError(403, 'AUTH_ACCOUNT_DISABLED', '账户已停用', 'The account is disabled'),

@@ -93,7 +93,8 @@ export function requireRole(...roles: UserRole[]) {
   return async (request: FastifyRequest): Promise<void> => {
     const user = requireUser(request);
     if (roles.length > 0 && !roles.includes(user.role)) {
-      throw commonErrors.forbidden(`${request.method} ${request.routeOptions.url ?? request.url}`);
+      const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
+      throw commonErrors.forbidden({ zh: `使用此功能（接口 ${route}）`, en: `use this (${route})` }, { route });
     }
   };
 }

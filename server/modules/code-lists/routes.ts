@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { commonErrors, errorResponses } from '../../errors.ts';
+import { commonErrors, errorResponses, THINGS } from '../../errors.ts';
 import { asActor } from '../../db/context.ts';
 import { getCodeList, listCodeLists } from './repository.ts';
 
@@ -37,7 +37,7 @@ export const codeListRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const entries = await asActor(app.db, request.actor, (tx) => getCodeList(tx, request.params.list));
-      if (entries.length === 0) throw commonErrors.notFound('代码表 / code list', request.params.list);
+      if (entries.length === 0) throw commonErrors.notFound(THINGS.codeList, request.params.list);
       return entries;
     },
   );

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
-import { AppError, commonErrors, ErrorBody, errorResponses } from '../../errors.ts';
+import { AppError, commonErrors, ErrorBody, errorResponses, THINGS } from '../../errors.ts';
+import { DistrictCodeParam } from '../../http/params.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { SubmissionSchema } from '../submissions/routes.ts';
@@ -38,9 +39,9 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         consumes: ['multipart/form-data'],
         querystring: Type.Object({
           surveyId: Type.String({ format: 'uuid' }),
-          districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: "defaults to the operator's own district" })),
+          districtCode: Type.Optional(Type.String({ ...DistrictCodeParam, description: "defaults to the operator's own district" })),
           encoding: Type.Optional(Type.String({ maxLength: 32, description: 'override the DBF text encoding (gbk, utf-8, …)' })),
-          epsg: Type.Optional(Type.Integer({ description: 'declare the coordinate system when the package cannot tell it' })),
+          epsg: Type.Optional(Type.Integer({ minimum: 1024, maximum: 32767, description: 'declare the coordinate system when the package cannot tell it' })),
           surveyorId: Type.Optional(Type.String({ format: 'uuid', description: 'the surveyor answerable for the content (art. 19)' })),
         }),
         response: {
@@ -61,16 +62,16 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const districtCode = request.query.districtCode ?? user.districtCode;
-      if (!districtCode) throw commonErrors.validation('districtCode is required for a city account');
+      if (!districtCode) throw commonErrors.validation({ zh: '市级账户上传时须给出区代码 districtCode', en: 'districtCode is required for a city account' });
       if (user.role === 'district_operator' && districtCode !== user.districtCode) {
-        throw commonErrors.forbidden(`submit for district ${districtCode}`);
+        throw commonErrors.forbidden({ zh: `为其他区（${districtCode}）提交成果`, en: `submit for another district (${districtCode})` }, { districtCode });
       }
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > app.config.ingest.maxUploadBytes + 1024 * 1024) throw uploadTooLarge(app.config.ingest.maxUploadBytes, 'upload');
       const survey = await asActor(app.db, request.actor, (tx) =>
         tx.selectFrom('surveys').select(['id', 'scope', 'district_code']).where('id', '=', request.query.surveyId).executeTakeFirst(),
       );
-      if (!survey) throw commonErrors.notFound('调查任务 survey', request.query.surveyId);
+      if (!survey) throw commonErrors.notFound(THINGS.survey, request.query.surveyId);
       if (survey.scope === 'district' && survey.district_code !== districtCode) {
         throw new AppError(400, 'SURVEY_OTHER_DISTRICT', '该调查任务属于其他区', 'The survey belongs to another district', { surveyId: survey.id });
       }
@@ -147,7 +148,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .where('id', '=', request.params.id)
           .executeTakeFirst(),
       );
-      if (!row) throw commonErrors.notFound('提交 submission', request.params.id);
+      if (!row) throw commonErrors.notFound(THINGS.submission, request.params.id);
       return {
         id: row.id,
         districtCode: row.district_code,

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { asSystem, type Tx } from '../../db/context.ts';
 import type { Database } from '../../db/engine.ts';
 import type { IngestConfig } from '../../config.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, shanghaiTime, submissionStateZh } from '../../errors.ts';
 import { archiveStream, type ArchivedFile } from './archive.ts';
 import { normaliseEncodingLabel, type TextEncodingName } from './encoding.ts';
 import { crsFromEpsg } from './crs.ts';
@@ -58,8 +58,10 @@ export async function receivePackage(
   try {
     const same = await asSystem(db, (tx) => findSameSubmission(tx, request.surveyId, request.districtCode, archived.sha256));
     if (same) {
-      throw new AppError(409, 'PACKAGE_ALREADY_SUBMITTED', `同一文件已于 ${same.createdAt.toISOString()} 提交过（提交编号 ${same.id}，状态 ${same.state}）`, `This file was already submitted at ${same.createdAt.toISOString()} (submission ${same.id}, ${same.state})`, {
+      const at = shanghaiTime(same.createdAt);
+      throw new AppError(409, 'PACKAGE_ALREADY_SUBMITTED', `同一文件已于 ${at.zh} 提交过（提交编号 ${same.id}，状态：${submissionStateZh(same.state)}）`, `This file was already submitted on ${at.en} (submission ${same.id}, ${same.state})`, {
         submissionId: same.id,
+        submittedAt: same.createdAt.toISOString(),
         state: same.state,
         sha256: archived.sha256,
       });

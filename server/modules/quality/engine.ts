@@ -3,7 +3,7 @@
 // submission to 'checked' or 'rejected' (blocking findings) in one transaction. A run that fails
 // leaves no findings behind and the submission as it was.
 import type { Database, ScriptExec } from '../../db/engine.ts';
-import { AppError, commonErrors } from '../../errors.ts';
+import { AppError, commonErrors, THINGS } from '../../errors.ts';
 import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
 import type { ImportReport } from '../ingest/importer.ts';
 import { CHECKED_LAYERS, describesParcel, type ChangeScope, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
@@ -123,7 +123,7 @@ async function loadSubmission(db: Database, submissionId: string): Promise<Submi
       [submissionId],
     ),
   );
-  if (!row) throw commonErrors.notFound('提交 submission', submissionId);
+  if (!row) throw commonErrors.notFound(THINGS.submission, submissionId);
   const kind = String(row.survey_kind);
   const facts: SubmissionFacts = {
     id: String(row.id),

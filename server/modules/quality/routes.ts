@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { asActor, type Tx } from '../../db/context.ts';
-import { commonErrors, errorResponses } from '../../errors.ts';
+import { commonErrors, errorResponses, THINGS } from '../../errors.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
@@ -81,14 +81,14 @@ const EXPORT_LIMIT = 200_000;
 /** A survey the actor may see (row-level security decides), or 404. */
 async function visibleSurvey(tx: Tx, id: string) {
   const survey = await tx.selectFrom('surveys').select('id').where('id', '=', id).executeTakeFirst();
-  if (!survey) throw commonErrors.notFound('调查任务 survey', id);
+  if (!survey) throw commonErrors.notFound(THINGS.survey, id);
   return survey;
 }
 
 /** A submission the actor may see (row-level security decides), or 404. */
 async function visibleSubmission(tx: Tx, id: string) {
   const submission = await tx.selectFrom('submissions').select(['id', 'state', 'district_code']).where('id', '=', id).executeTakeFirst();
-  if (!submission) throw commonErrors.notFound('提交 submission', id);
+  if (!submission) throw commonErrors.notFound(THINGS.submission, id);
   return submission;
 }
 
@@ -202,7 +202,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const submission = await asActor(app.db, request.actor, (tx) => visibleSubmission(tx, request.params.id));
-      if (user.role === 'district_operator' && submission.district_code !== user.districtCode) throw commonErrors.forbidden('check another district’s submission');
+      if (user.role === 'district_operator' && submission.district_code !== user.districtCode) throw commonErrors.forbidden({ zh: '质检其他区的提交', en: 'check another district’s submission' });
       if (!CHECKABLE_STATES.includes(submission.state)) throw qualityErrors.notImported(submission.state);
       void app.imports.enqueueWork(submission.id, async (onProgress) => {
         await checkSubmission(app.db, submission.id, { id: user.id, role: user.role }, onProgress);
@@ -224,7 +224,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const run = await asActor(app.db, request.actor, (tx) => findRun(tx, request.params.id));
-      if (!run) throw commonErrors.notFound('质检记录 quality run', request.params.id);
+      if (!run) throw commonErrors.notFound(THINGS.qualityRun, request.params.id);
       return run;
     },
   );
@@ -244,7 +244,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
           bsm: Type.Optional(Type.String({ maxLength: 18 })),
           format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('xlsx'), Type.Literal('geojson')])),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
         }),
         response: {
           200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), findings: Type.Array(FindingSchema) }, { description: 'format=json; other formats are files' }),
@@ -257,7 +257,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const filter: FindingFilter = { ruleId, severity: severity as Severity | undefined, layer, bsm };
       return asActor(app.db, request.actor, async (tx) => {
         const run = await findRun(tx, request.params.id);
-        if (!run) throw commonErrors.notFound('质检记录 quality run', request.params.id);
+        if (!run) throw commonErrors.notFound(THINGS.qualityRun, request.params.id);
         const total = await countFindings(tx, run.id, filter);
         if (format === 'json') return { total, limit, offset, findings: await listFindings(tx, run.id, filter, { limit, offset }) };
         if (total > EXPORT_LIMIT) throw qualityErrors.exportTooLarge(total, EXPORT_LIMIT);

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../errors.ts';
+import { DateString as BoundedDate, DistrictCodeParam, YearParam } from '../../http/params.ts';
 import { asActor } from '../../db/context.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { insertSurvey, listSurveys } from './repository.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateString = Type.String({ format: 'date' });
+const DateString = BoundedDate;
 const SurveyKindSchema = Type.Union([
   Type.Literal('national'),
   Type.Literal('land_use_change'),
@@ -58,8 +59,8 @@ export const surveyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object({
           kind: SurveyKindSchema,
           scope: ScopeSchema,
-          districtCode: Type.Optional(Nullable(Type.String({ pattern: '^[0-9]{6}$' }))),
-          year: Type.Integer({ minimum: 1980, maximum: 2200 }),
+          districtCode: Type.Optional(Nullable(DistrictCodeParam)),
+          year: YearParam,
           timePoint: Type.Optional(DateString),
           title: Type.String({ minLength: 1, maxLength: 200 }),
           secrecy: Type.Optional(SecrecySchema),

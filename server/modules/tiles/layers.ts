@@ -59,7 +59,7 @@ function isTileLayer(value: string): value is TileLayer {
 export function tileRequest(params: { layer: string; z: number; x: number; y: number }, query: TileQueryString): TileRequest {
   const { layer, z, x, y } = params;
   if (!isTileLayer(layer)) {
-    throw tileErrors.invalid(`未知图层 ${layer}（可用：${TILE_LAYERS.join('、')}）`, `unknown layer ${layer} (one of ${TILE_LAYERS.join(', ')})`, { layer, layers: TILE_LAYERS });
+    throw tileErrors.invalid(`未知图层 ${layer}（可用：${TILE_LAYERS.map((name) => `\`${name}\``).join('、')}）`, `unknown layer ${layer} (one of ${TILE_LAYERS.join(', ')})`, { layer, layers: TILE_LAYERS });
   }
   if (!Number.isInteger(z) || z < 0 || z > MAX_ZOOM) {
     throw tileErrors.invalid(`缩放级别 ${z} 超出 0–${MAX_ZOOM}`, `zoom ${z} outside 0-${MAX_ZOOM}`, { z });

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
 import { errorResponses } from '../../errors.ts';
+import { DayParam, DistrictCodeParam } from '../../http/params.ts';
 import { requireUser } from '../auth/plugin.ts';
 import { sharedSequenceRead, type SharedRead } from '../../db/shared-read.ts';
 import { etagMatches, readGuard, scopeKey, strongEtag, TileCache, type CachedTile } from './cache.ts';
@@ -31,7 +32,6 @@ declare module 'fastify' {
   }
 }
 
-const DayParam = Type.String({ pattern: '^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$', description: 'YYYY-MM-DD, or YYYY for that year’s snapshot day (12月31日)' });
 
 export const tileRoutes = fp(
   async (app: FastifyInstance) => {
@@ -68,19 +68,19 @@ export const tileRoutes = fp(
           summary:
             '矢量瓦片（Mapbox Vector Tile v2，Web 墨卡托）：地类图斑、永久基本农田、行政区、质检问题、两日之间的变化 / vector tiles of the parcel layers, districts, quality findings and changes',
           params: Type.Object({
-            layer: Type.String({ description: `${TILE_LAYERS.join(' | ')}; the MVT layer inside has the same name` }),
-            z: Type.Integer({ description: 'zoom 0-22' }),
-            x: Type.Integer({ description: 'column 0 … 2^z-1' }),
-            y: Type.Integer({ description: 'row 0 … 2^z-1, from the north' }),
+            layer: Type.String({ maxLength: 32, description: `${TILE_LAYERS.join(' | ')}; the MVT layer inside has the same name` }),
+            z: Type.Integer({ minimum: 0, maximum: 22, description: 'zoom 0-22' }),
+            x: Type.Integer({ minimum: 0, maximum: 2 ** 22 - 1, description: 'column 0 … 2^z-1' }),
+            y: Type.Integer({ minimum: 0, maximum: 2 ** 22 - 1, description: 'row 0 … 2^z-1, from the north' }),
           }),
           querystring: Type.Object({
             asOf: Type.Optional({ ...DayParam, description: 'land_use, basic_farmland, districts: the day drawn (default today)' }),
-            districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'land_use, basic_farmland, changes: one district only' })),
+            districtCode: Type.Optional(Type.String({ ...DistrictCodeParam, description: 'land_use, basic_farmland, changes: one district only' })),
             runId: Type.Optional(Type.String({ format: 'uuid', description: 'findings (required): the quality run' })),
             from: Type.Optional({ ...DayParam, description: 'changes (required): the earlier day' }),
             to: Type.Optional({ ...DayParam, description: 'changes (required): the later day' }),
           }),
-          headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ description: 'an ETag of a copy held: 304 when it is still current' })) }),
+          headers: Type.Object({ 'if-none-match': Type.Optional(Type.String({ maxLength: 1000, description: 'an ETag of a copy held: 304 when it is still current' })) }),
           response: {
             200: {
               description: 'the tile (empty when nothing is in it); ETag, Cache-Control: private for signed-in users',

@@ -1,5 +1,5 @@
 // The versions module's refusals, each with a stable code and both languages.
-import { AppError } from '../../errors.ts';
+import { AppError, submissionStateZh } from '../../errors.ts';
 
 const problemText: Record<string, { zh: string; en: string }> = {
   date: { zh: '缺少或无效的变更日期', en: 'missing or invalid change date' },
@@ -9,13 +9,13 @@ const problemText: Record<string, { zh: string; en: string }> = {
 };
 
 export const versionErrors = {
-  submissionNotFound: (id: string) => new AppError(404, 'NOT_FOUND', `未找到提交：${id}`, `Submission not found: ${id}`, { id }),
+  submissionNotFound: (id: string) => new AppError(404, 'NOT_FOUND', `未找到提交：${id}`, `No submission ${id}`, { id }),
   notCheckedClean: (state: string) =>
-    new AppError(409, 'SUBMISSION_NOT_CHECKED', `提交处于“${state}”状态：只有质检通过（checked）的成果可以验收`, `The submission is ${state}: only a package that passed its checks (checked) can be accepted`, { state }),
+    new AppError(409, 'SUBMISSION_NOT_CHECKED', `提交处于“${submissionStateZh(state)}”状态：只有质检通过的成果可以验收`, `The submission is ${state}: only a package that passed its checks (checked) can be accepted`, { state }),
   notRejectable: (state: string) =>
-    new AppError(409, 'SUBMISSION_NOT_REJECTABLE', `提交处于“${state}”状态：只有质检通过或已验收、尚未入库的成果可以退回`, `The submission is ${state}: only a checked or accepted package not yet applied can be turned down`, { state }),
+    new AppError(409, 'SUBMISSION_NOT_REJECTABLE', `提交处于“${submissionStateZh(state)}”状态：只有质检通过或已验收、尚未入库的成果可以退回`, `The submission is ${state}: only a checked or accepted package not yet applied can be turned down`, { state }),
   notAccepted: (state: string) =>
-    new AppError(409, 'SUBMISSION_NOT_ACCEPTED', `提交处于“${state}”状态：只有已验收（accepted）的成果可以入库`, `The submission is ${state}: only an accepted package can be applied`, { state }),
+    new AppError(409, 'SUBMISSION_NOT_ACCEPTED', `提交处于“${submissionStateZh(state)}”状态：只有已验收的成果可以入库`, `The submission is ${state}: only an accepted package can be applied`, { state }),
   baselineExists: (layer: string, district: string, versions: number) =>
     new AppError(409, 'BASELINE_EXISTS', `${district} 的${layer}已有基础数据（${versions} 个版本）：之后的成果应以变更调查提交`, `District ${district} already has a ${layer} baseline (${versions} versions): later results come as change surveys`, { district, versions }),
   changeStale: (layer: string, problems: Record<string, unknown>[]) =>

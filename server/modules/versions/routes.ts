@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
 import { errorResponses } from '../../errors.ts';
+import { DayParam, DistrictCodeParam, RowIdParam, YearParam } from '../../http/params.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { applySubmission } from './apply.ts';
 import { versionErrors } from './errors.ts';
@@ -16,8 +17,8 @@ export const LayerParam = Type.Union(
   (Object.keys(VERSIONED_LAYERS) as VersionedLayer[]).map((layer) => Type.Literal(layer)),
   { description: 'land_use 地类图斑 | basic_farmland 永久基本农田 | ownership 宗地', default: 'land_use' },
 );
-export const DayParam = Type.String({ pattern: '^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$', description: 'YYYY-MM-DD, or YYYY for that year’s snapshot day (12月31日)' });
-const DistrictParam = Type.String({ pattern: '^[0-9]{6}$' });
+export { DayParam } from '../../http/params.ts';
+const DistrictParam = DistrictCodeParam;
 
 const VersionSchema = Type.Object({
   versionId: Type.Integer(),
@@ -131,7 +132,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['versions'],
         summary: '冻结年度快照（12月31日的状态），此后该年度不可再修改 / freeze a year: its 12-31 state becomes unchangeable',
-        body: Type.Object({ year: Type.Integer({ minimum: 1980, maximum: 2200 }) }),
+        body: Type.Object({ year: YearParam }),
         response: { 201: SnapshotSchema, ...errorResponses },
       },
     },
@@ -149,7 +150,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['versions'],
         summary: '按数据重新计算快照校验值，核对是否一致 / recompute a snapshot’s checksum from the data',
-        params: Type.Object({ year: Type.Integer() }),
+        params: Type.Object({ year: YearParam }),
         response: {
           200: Type.Object({ year: Type.Integer(), checksum: Type.String(), recomputed: Type.String(), matches: Type.Boolean(), parcelCounts: Type.Record(Type.String(), Type.Integer()) }),
           ...errorResponses,
@@ -166,7 +167,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['versions'],
         summary: '图斑的全部历史版本与谱系（前后继关系，追溯至基础调查） / a parcel’s versions and lineage graph',
-        params: Type.Object({ bsm: Type.String({ maxLength: 18 }) }),
+        params: Type.Object({ bsm: Type.String({ minLength: 1, maxLength: 18 }) }),
         querystring: Type.Object({ layer: Type.Optional(LayerParam) }),
         response: {
           200: Type.Object({
@@ -191,11 +192,11 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: '某日某范围内的图斑（GeoJSON，分页） / the parcels in a box as of a day, GeoJSON, paged',
         querystring: Type.Object({
           layer: Type.Optional(LayerParam),
-          bbox: Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLon,minLat,maxLon,maxLat (EPSG:4490)' }),
+          bbox: Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', maxLength: 100, description: 'minLon,minLat,maxLon,maxLat (EPSG:4490)' }),
           asOf: Type.Optional(DayParam),
           districtCode: Type.Optional(DistrictParam),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
-          after: Type.Optional(Type.Integer({ minimum: 0, description: 'nextAfter of the previous page' })),
+          after: Type.Optional(RowIdParam('nextAfter of the previous page', 0)),
         }),
         response: {
           200: Type.Object({

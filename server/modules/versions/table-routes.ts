@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { asActor } from '../../db/context.ts';
 import { errorResponses } from '../../errors.ts';
+import { DistrictCodeParam } from '../../http/params.ts';
 import { csvOf, xlsxOf, type Sheet } from '../../export/spreadsheet.ts';
 import { requireRole } from '../auth/plugin.ts';
 import { flowRows, flowTable } from './flow.ts';
@@ -39,7 +40,7 @@ export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: '土地利用现状统计：各区及全市一级、二级地类面积（公顷、亩），各区永久基本农田面积 / area by class per district and city as of a day',
         querystring: Type.Object({
           asOf: Type.Optional(DayParam),
-          districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+          districtCode: Type.Optional(DistrictCodeParam),
           format: Format,
         }),
         response: {
@@ -81,7 +82,7 @@ export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
           from: DayParam,
           to: DayParam,
           level: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: '1 一级类, 2 二级类 (default)', default: 2 })),
-          districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+          districtCode: Type.Optional(DistrictCodeParam),
           format: Format,
           unit: Unit,
         }),
