@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD, nationalSurveyId } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
@@ -13,6 +13,8 @@ import { dltbRecord, DLTB_FIELDS, tempDir, writeLayer, zipEntries, zipFolder, ty
 import { expectError } from './helpers.ts';
 
 const UPLOAD_RATE_LIMIT = 40;
+// Embedded-engine imports on a loaded machine can take longer than the default minute.
+vi.setConfig({ testTimeout: 180_000 });
 
 /** A GeoJSON DLTB in CGCS2000 with the given geometries (one feature each). */
 function dltbGeoJson(geometries: unknown[]): Buffer {
@@ -89,6 +91,9 @@ describe.each(ENGINES)('upload refusals on the %s engine', (engine) => {
     expect((await chongming.login('chongming', DEMO_PASSWORD)).statusCode).toBe(200);
     expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
     surveyId = await nationalSurveyId(test.db);
+    // What is judged here is the upload and the import; the quality checks after each import
+    // have their own tests and would only slow these down.
+    test.app.imports.setAfterImport(null);
   });
   afterAll(() => test?.drop());
 
@@ -166,7 +171,7 @@ describe.each(ENGINES)('upload refusals on the %s engine', (engine) => {
       makeEncodingUndetectable(path.join(dir, 'RIVERS.dbf'), Buffer.from('XYXY'));
       const rivers = fs.readdirSync(dir).map((file) => ({ name: file, data: fs.readFileSync(path.join(dir, file)) }));
       const detail = await accepted('skipped.zip', await zipEntries([...(await layerFiles('DLTB')), ...garbled, ...rivers]));
-      expect(['imported', 'checked', 'rejected']).toContain(detail.state);
+      expect(detail.state).toBe('imported');
       expect((detail.report!.unknownLayers as { name: string }[]).map((layer) => layer.name).sort()).toEqual(['RIVERS', 'ROADS']);
     });
 
@@ -204,7 +209,7 @@ describe.each(ENGINES)('upload refusals on the %s engine', (engine) => {
       const roads = (await layerFiles('ROADS', [{ geometry: dltbRecord(1).geometry, attributes: { NAME: 'road' } }], [{ name: 'NAME', type: 'C', length: 20 }]))
         .map((entry) => (entry.name.endsWith('.prj') ? { ...entry, data } : entry));
       const detail = await accepted('skipped-bomb.zip', await zipEntries([...(await layerFiles('DLTB', [dltbRecord(3)])), ...roads]));
-      expect(['imported', 'checked', 'rejected']).toContain(detail.state);
+      expect(detail.state).toBe('imported');
     });
 
     it('uploads are limited per account with a bilingual 429', async () => {
@@ -223,10 +228,15 @@ describe.each(ENGINES)('upload refusals on the %s engine', (engine) => {
 
   describe('upload parameters are checked against the package and the accounts (item 8)', () => {
     it('a package whose codes name another district', async () => {
-      const entries = await layerFiles('DLTB', [dltbRecord(1), dltbRecord(2, { ZLDWDM: '3101151010010000000', ZLDWMC: '浦东新区某村' })]);
+      const pudong = { QSDWDM: '3101151010010000000', QSDWMC: '浦东新区某村', ZLDWDM: '3101151010010000000', ZLDWMC: '浦东新区某村' };
+      const entries = await layerFiles('DLTB', [dltbRecord(1, pudong), dltbRecord(2, pudong)]);
       const error = await refusedAtUpload('pudong.zip', await zipEntries(entries), 422, 'PACKAGE_OTHER_DISTRICT');
-      expect(error.details).toMatchObject({ file: 'DLTB.dbf', layer: 'DLTB', record: 2, field: 'ZLDWDM', value: '3101151010010000000', foundDistrict: '310115', submittedDistrict: '310151' });
+      expect(error.details).toMatchObject({ file: 'DLTB.dbf', layer: 'DLTB', record: 1, field: 'QSDWDM', value: '3101151010010000000', foundDistrict: '310115', submittedDistrict: '310151', codesRead: 4 });
       expect(error.message.zh).toContain('浦东新区');
+      // A stray code among the district's own is a finding of the checks, not a refusal.
+      const stray = await layerFiles('DLTB', [dltbRecord(1), dltbRecord(2, { ZLDWDM: '3101151010010000000' }), dltbRecord(3)]);
+      const detail = await accepted('stray.zip', await zipEntries(stray));
+      expect(detail.state).toBe('imported');
     });
 
     it('a named surveyor must be an active surveyor of the district', async () => {

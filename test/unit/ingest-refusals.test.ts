@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { identifyPrj } from '../../server/modules/ingest/crs.ts';
 import { detectEncoding } from '../../server/modules/ingest/encoding.ts';
-import { checkDistrictCodes, districtName, districtOfCode } from '../../server/modules/ingest/inspection.ts';
+import { districtName, districtOfCode, refuseOtherDistrict, tallyDistrictCodes, type DistrictTally } from '../../server/modules/ingest/inspection.ts';
 import { openGeoJsonLayer, scanGeoJsonLayer } from '../../server/modules/ingest/readers/geojson.ts';
 import { refusal, refusalOf } from '../support/ingest.ts';
 
@@ -24,16 +24,33 @@ describe('district codes in the attributes', () => {
     for (const value of ['', null, undefined, '31015', '31x1511010010000000', true]) expect(districtOfCode(value)).toBeNull();
   });
 
-  it('refuses a record naming another district with the place and both districts', () => {
-    const record = { index: 7, geometryType: null, wkb: null, bbox: null, values: ['x', '3101511010010000000', '3101151010010000000'] };
-    const fields = [{ index: 1, name: 'QSDWDM' }, { index: 2, name: 'ZLDWDM' }];
-    const error = refusal(() => checkDistrictCodes(record, fields, '310151', { file: 'DLTB.dbf', layer: 'DLTB' }));
+  const record = (index: number, qsdwdm: string, zldwdm: string) => ({ index, geometryType: null, wkb: null, bbox: null, values: ['x', qsdwdm, zldwdm] });
+  const fields = [{ index: 1, name: 'QSDWDM' }, { index: 2, name: 'ZLDWDM' }];
+  const CHONGMING_UNIT = '3101511010010000000';
+  const PUDONG_UNIT = '3101151010010000000';
+
+  it('refuses a package whose codes name another district more often than its own, placing the first', () => {
+    const tally: DistrictTally = new Map();
+    tallyDistrictCodes(record(1, CHONGMING_UNIT, PUDONG_UNIT), fields, tally, { file: 'DLTB.dbf', layer: 'DLTB' });
+    tallyDistrictCodes(record(2, PUDONG_UNIT, PUDONG_UNIT), fields, tally, { file: 'DLTB.dbf', layer: 'DLTB' });
+    const error = refusal(() => refuseOtherDistrict(tally, '310151'));
     expect(error.code).toBe('PACKAGE_OTHER_DISTRICT');
-    expect(error.location).toEqual({ file: 'DLTB.dbf', layer: 'DLTB', record: 7, field: 'ZLDWDM' });
+    expect(error.location).toEqual({ file: 'DLTB.dbf', layer: 'DLTB', record: 1, field: 'ZLDWDM' });
+    expect(error.extra).toMatchObject({ value: PUDONG_UNIT, foundDistrict: '310115', codesRead: 4, codesOfFoundDistrict: 3, codesOfSubmittedDistrict: 1 });
     expect(error.zh).toContain(`310115（${districtName('310115')}）`);
     expect(error.zh).toContain('310151（崇明区）');
     expect(error.zh).not.toMatch(ENGLISH_WORD);
-    expect(() => checkDistrictCodes({ ...record, values: ['x', '3101511010010000000', ''] }, fields, '310151', {})).not.toThrow();
+    // the same codes are the district's own when it is Pudong that submits them
+    expect(() => refuseOtherDistrict(tally, '310115')).not.toThrow();
+  });
+
+  it("leaves a few stray codes among the district's own to the quality checks, and codes that are no codes", () => {
+    const tally: DistrictTally = new Map();
+    tallyDistrictCodes(record(1, CHONGMING_UNIT, PUDONG_UNIT), fields, tally, {});
+    tallyDistrictCodes(record(2, CHONGMING_UNIT, ''), fields, tally, {});
+    tallyDistrictCodes(record(3, 'unknown', '31015'), fields, tally, {});
+    expect(() => refuseOtherDistrict(tally, '310151')).not.toThrow();
+    expect(() => refuseOtherDistrict(new Map(), '310151')).not.toThrow();
   });
 });
 

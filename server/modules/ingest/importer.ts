@@ -12,7 +12,7 @@ import { openPackage } from './package.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
 import { geometryTypeZh, type LayerCandidate, type SourceLayer, type SourceRecord } from './readers/types.ts';
-import { inspectRecords } from './inspection.ts';
+import { inspectRecords, refuseOtherDistrict, type DistrictTally } from './inspection.ts';
 import { attachWorkTable, createWorkTable, dropWorkTables, indexWorkTable, loadBatch } from './staging-repository.ts';
 
 export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'checking' | 'done' | 'failed';
@@ -150,7 +150,9 @@ export async function inspectPackage(
   const opened = await openRequestPackage(config, request);
   try {
     const { planned, unknownLayers } = await planLayers(opened.layers);
-    for (const item of planned) await inspectRecords(item.spec, item.layer, request.districtCode, config.inspectRecords);
+    const tally: DistrictTally = new Map();
+    for (const item of planned) await inspectRecords(item.spec, item.layer, tally, config.inspectRecords);
+    refuseOtherDistrict(tally, request.districtCode);
     return { layers: planned.map((item) => item.spec.code), unknownLayers: unknownLayers.map((layer) => layer.file) };
   } finally {
     await opened.close();

@@ -3,7 +3,8 @@
 // points, a layer far outside China, or a package whose own codes name another district is
 // refused at upload (422, nothing stored) instead of failing in the background. The import and
 // the quality checks still judge every record; this pass only brings forward what the first
-// records already tell.
+// records already tell. Their unit codes are tallied over the whole package: see
+// refuseOtherDistrict for when they refuse it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../config.ts';
@@ -44,26 +45,45 @@ export function districtOfCode(value: unknown): string | null {
   return /^\d{6,19}$/.test(text) ? text.slice(0, 6) : null;
 }
 
-/** Refuses the record when one of its code fields names a district other than `districtCode`. */
-export function checkDistrictCodes(record: SourceRecord, codeFields: { index: number; name: string }[], districtCode: string, at: IngestLocation): void {
+/** How often each district is named by the sampled codes, with the first place that names it. */
+export type DistrictTally = Map<string, { count: number; first: IngestLocation; value: string }>;
+
+export function tallyDistrictCodes(record: SourceRecord, codeFields: { index: number; name: string }[], tally: DistrictTally, at: IngestLocation): void {
   for (const field of codeFields) {
     const value = record.values[field.index];
     const district = districtOfCode(value);
-    if (district === null || district === districtCode) continue;
-    const [found, foundEn] = named(district);
-    const [submitted, submittedEn] = named(districtCode);
-    throw packageError(
-      'PACKAGE_OTHER_DISTRICT',
-      `数据包属于其他区：${field.name} 的值 ${String(value)} 以区代码 ${found} 开头，而提交的区是 ${submitted}`,
-      `The package belongs to another district: ${field.name} = ${String(value)} starts with the district code ${foundEn}, but it is submitted for ${submittedEn}`,
-      { ...at, record: record.index, field: field.name },
-      { value: String(value), foundDistrict: district, submittedDistrict: districtCode },
-    );
+    if (district === null) continue;
+    const seen = tally.get(district);
+    if (seen) seen.count++;
+    else tally.set(district, { count: 1, first: { ...at, record: record.index, field: field.name }, value: String(value) });
   }
 }
 
+/**
+ * Refuses a package whose codes name another district more often than the one it is submitted
+ * for: that is a package sent to the wrong district. A few codes of another district among the
+ * district's own are a fault in those records, which the quality checks report (ATTR_UNIT_CODE).
+ */
+export function refuseOtherDistrict(tally: DistrictTally, districtCode: string): void {
+  const own = tally.get(districtCode)?.count ?? 0;
+  let dominant: [string, { count: number; first: IngestLocation; value: string }] | null = null;
+  for (const entry of tally) if (entry[0] !== districtCode && (!dominant || entry[1].count > dominant[1].count)) dominant = entry;
+  if (!dominant || dominant[1].count <= own) return;
+  const [district, { count, first, value }] = dominant;
+  const total = [...tally.values()].reduce((sum, entry) => sum + entry.count, 0);
+  const [found, foundEn] = named(district);
+  const [submitted, submittedEn] = named(districtCode);
+  throw packageError(
+    'PACKAGE_OTHER_DISTRICT',
+    `数据包属于其他区：读取的 ${total} 个单位代码中有 ${count} 个属于 ${found}（如 ${first.field} 的值 ${value}），只有 ${own} 个属于提交的区 ${submitted}`,
+    `The package belongs to another district: ${count} of the ${total} unit codes read name ${foundEn} (e.g. ${first.field} = ${value}), only ${own} the district it is submitted for, ${submittedEn}`,
+    first,
+    { value, foundDistrict: district, submittedDistrict: districtCode, codesRead: total, codesOfFoundDistrict: count, codesOfSubmittedDistrict: own },
+  );
+}
+
 /** Reads the layer's first `limit` records through the checks the import would refuse them with. */
-export async function inspectRecords(spec: LayerSpec, layer: SourceLayer, districtCode: string, limit: number): Promise<void> {
+export async function inspectRecords(spec: LayerSpec, layer: SourceLayer, tally: DistrictTally, limit: number): Promise<void> {
   const at: IngestLocation = { file: layer.file, layer: layer.name };
   const attributesAt: IngestLocation = { ...at, file: layer.attributesFile ?? layer.file };
   const bounds = chinaBounds(layer.crs);
@@ -74,7 +94,7 @@ export async function inspectRecords(spec: LayerSpec, layer: SourceLayer, distri
   try {
     for await (const record of records) {
       checkedGeometry(record, bounds, at);
-      checkDistrictCodes(record, codeFields, districtCode, attributesAt);
+      tallyDistrictCodes(record, codeFields, tally, attributesAt);
       if (++read >= limit) break;
     }
   } finally {
