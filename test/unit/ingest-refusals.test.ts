@@ -102,7 +102,11 @@ describe('one GeoJSON value is held in memory only up to a cap', () => {
     expect(error.code).toBe('RECORD_TOO_LARGE');
     expect(error.location).toMatchObject({ file: 'big.geojson', record: 1 });
     expect(error.extra).toMatchObject({ limitBytes: 64 * 1024 });
-    // the same file under a cap it fits reads
+    // one huge string the tokenizer would gather before any token, even outside a feature
+    const member = `{"type":"FeatureCollection","note":"${'x'.repeat(200 * 1024)}","features":[]}`;
+    const huge = await refusalOf(openGeoJsonLayer({ file: 'note.geojson', name: 'DLTB', open: chunks(member), maxValueBytes: 64 * 1024 }));
+    expect(huge.code).toBe('RECORD_TOO_LARGE');
+        // the same file under a cap it fits reads
     await expect(openGeoJsonLayer({ file: 'big.geojson', name: 'DLTB', open: chunks(text), maxValueBytes: 1024 * 1024 })).resolves.toBeDefined();
   });
 });

@@ -92,14 +92,18 @@ class DocumentMachine {
   tokens = 0;
   /** bytes of input read while the value now being built stayed open (approximate: whole chunks) */
   private openBytes = 0;
+  private silentBytes = 0;
+  private sawTokens = false;
 
   constructor(private readonly at: IngestLocation, private readonly maxValueBytes = DEFAULT_MAX_VALUE_BYTES) {}
 
   /** Called after each chunk: a feature or member that outgrows the cap is refused before it is held. */
   measure(bytes: number): void {
-    if (!this.builder) return;
-    this.openBytes += bytes;
-    if (this.openBytes <= this.maxValueBytes) return;
+    // Input that yields no token at all is one string or number the tokenizer is still gathering.
+    this.silentBytes = this.sawTokens ? 0 : this.silentBytes + bytes;
+    this.sawTokens = false;
+    if (this.builder) this.openBytes += bytes;
+    if (this.openBytes <= this.maxValueBytes && this.silentBytes <= this.maxValueBytes) return;
     const what: [string, string] = this.inFeatures ? ['要素', 'feature'] : [`顶层成员 ${this.key ?? ''}`, `top-level member "${this.key ?? ''}"`];
     throw packageError('RECORD_TOO_LARGE', `${what[0]}过大：超过单条记录上限 ${this.maxValueBytes} 字节`,
       `The ${what[1]} is too large: over the limit of ${this.maxValueBytes} bytes for one record`, this.location(), { limitBytes: this.maxValueBytes });
@@ -112,6 +116,7 @@ class DocumentMachine {
 
   consume(tokens: readonly Token[]): void {
     this.tokens += tokens.length;
+    if (tokens.length > 0) this.sawTokens = true;
     for (const token of tokens) {
       if (this.builder) {
         this.builder.push(token);
