@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generatePackage } from '../../server/seed/generator/package.ts';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD, nationalSurveyId } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
@@ -233,6 +234,10 @@ describe.each(ENGINES)('upload refusals on the %s engine', (engine) => {
       const error = await refusedAtUpload('pudong.zip', await zipEntries(entries), 422, 'PACKAGE_OTHER_DISTRICT');
       expect(error.details).toMatchObject({ file: 'DLTB.dbf', layer: 'DLTB', record: 1, field: 'QSDWDM', value: '3101151010010000000', foundDistrict: '310115', submittedDistrict: '310151', codesRead: 4 });
       expect(error.message.zh).toContain('浦东新区');
+      // A real 浦东 package from the generator, sent to 崇明.
+      const generated = await generatePackage({ districtCode: '310115', parcels: 300, seed: 5, outDir: tempDir(), layers: ['DLTB', 'XZQ'] });
+      const real = await refusedAtUpload('浦东新区.zip', fs.readFileSync(generated.zipPath), 422, 'PACKAGE_OTHER_DISTRICT');
+      expect(real.details).toMatchObject({ foundDistrict: '310115', submittedDistrict: '310151', codesOfSubmittedDistrict: 0 });
       // A stray code among the district's own is a finding of the checks, not a refusal.
       const stray = await layerFiles('DLTB', [dltbRecord(1), dltbRecord(2, { ZLDWDM: '3101151010010000000' }), dltbRecord(3)]);
       const detail = await accepted('stray.zip', await zipEntries(stray));
