@@ -44,6 +44,15 @@ export interface IngestConfig {
   maxUncompressedBytes: number;
   maxCompressionRatio: number;
   maxZipEntries: number;
+  /** Largest package member read whole into memory (.prj, .cpg). */
+  maxSmallMemberBytes: number;
+  /** Largest single record held in memory (a .shp record, a GeoJSON feature or top-level member, a GeoPackage geometry). */
+  maxRecordBytes: number;
+  /** Records per layer that the structure pass reads before answering the upload. */
+  inspectRecords: number;
+  /** Uploads per account within uploadRateWindowSeconds (429 beyond). */
+  uploadRateLimit: number;
+  uploadRateWindowSeconds: number;
   /** Records per COPY batch. */
   batchRecords: number;
   /** Batches loading at once on a server engine (each on its own connection). */
@@ -131,6 +140,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxUncompressedBytes: integer(env, 'ZIP_MAX_UNCOMPRESSED_BYTES', 20 * GIB, 1024, 4096 * GIB),
       maxCompressionRatio: integer(env, 'ZIP_MAX_COMPRESSION_RATIO', 200, 2, 100_000),
       maxZipEntries: integer(env, 'ZIP_MAX_ENTRIES', 10_000, 1, 1_000_000),
+      maxSmallMemberBytes: integer(env, 'ZIP_MAX_SMALL_MEMBER_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+      maxRecordBytes: integer(env, 'IMPORT_MAX_RECORD_BYTES', 64 * 1024 * 1024, 64 * 1024, GIB),
+      inspectRecords: integer(env, 'UPLOAD_INSPECT_RECORDS', 1000, 1, 10_000_000),
+      uploadRateLimit: integer(env, 'UPLOAD_RATE_LIMIT', 30, 1, 100_000),
+      uploadRateWindowSeconds: integer(env, 'UPLOAD_RATE_WINDOW_SECONDS', 3600, 1, 7 * 24 * 3600),
       batchRecords: integer(env, 'IMPORT_BATCH_RECORDS', 20_000, 1, 1_000_000),
       parallelBatches: integer(env, 'IMPORT_PARALLEL_BATCHES', 2, 1, 16),
     },

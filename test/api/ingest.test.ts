@@ -244,7 +244,7 @@ describe.each(ENGINES)('package upload on the %s engine', (engine) => {
       expect(error.details).toMatchObject({ file: 'DLTB.shp' });
     });
 
-    it('a truncated .shp without .shx (found while reading, at its record)', async () => {
+    it('a truncated .shp without .shx (found by the structure pass, at its record)', async () => {
       const dir = tempDir();
       const files = await writeLayer(dir, 'DLTB', [1, 2, 3].map((index) => dltbRecord(index)), { shx: false });
       const shp = fs.readFileSync(files['.shp']!);
@@ -252,7 +252,7 @@ describe.each(ENGINES)('package upload on the %s engine', (engine) => {
       fs.writeFileSync(files['.shp']!, shp.subarray(0, shp.length - 40));
       shp.writeInt32BE((shp.length - 40) / 2, 24);
       fs.writeFileSync(files['.shp']!, shp.subarray(0, shp.length - 40));
-      const error = await expectFailedImport('truncated.zip', await zipFolder(dir), 'SHAPEFILE_TRUNCATED');
+      const error = await expectRefusedAtUpload('truncated.zip', await zipFolder(dir), 422, 'SHAPEFILE_TRUNCATED');
       expect(error.details).toMatchObject({ file: 'DLTB.shp', record: 3 });
     });
 
@@ -264,9 +264,9 @@ describe.each(ENGINES)('package upload on the %s engine', (engine) => {
       fs.copyFileSync(two['.dbf']!, three['.dbf']!);
       const error = await expectRefusedAtUpload('counts.zip', await zipFolder(dir), 422, 'SHAPEFILE_COUNT_MISMATCH');
       expect(error.details).toMatchObject({ shpRecords: 3, dbfRecords: 2 });
-      // Without the index the difference shows while reading.
+      // Without the index the difference shows while the structure pass reads the records.
       fs.rmSync(three['.shx']!);
-      const late = await expectFailedImport('counts-no-shx.zip', await zipFolder(dir), 'SHAPEFILE_COUNT_MISMATCH');
+      const late = await expectRefusedAtUpload('counts-no-shx.zip', await zipFolder(dir), 422, 'SHAPEFILE_COUNT_MISMATCH');
       expect(late.details).toMatchObject({ file: 'DLTB.shp', shpRecords: 3, dbfRecords: 2 });
     });
 
@@ -289,7 +289,7 @@ describe.each(ENGINES)('package upload on the %s engine', (engine) => {
         const record1 = 8 + 48 + 5 * 16;
         shp.writeDoubleLE(bad, 100 + record1 + 8 + 48);
         fs.writeFileSync(files['.shp']!, shp);
-        const error = await expectFailedImport(`nan-${bad}.zip`, await zipFolder(dir), 'COORDINATES_NOT_FINITE');
+        const error = await expectRefusedAtUpload(`nan-${bad}.zip`, await zipFolder(dir), 422, 'COORDINATES_NOT_FINITE');
         expect(error.details).toMatchObject({ file: 'DLTB.shp', record: 2 });
       }
     });
@@ -297,7 +297,7 @@ describe.each(ENGINES)('package upload on the %s engine', (engine) => {
     it('coordinates far outside China', async () => {
       const dir = tempDir();
       await writeLayer(dir, 'DLTB', [dltbRecord(1), dltbRecord(2, {}, square(40_640_000, 9_450_000))]);
-      const error = await expectFailedImport('far.zip', await zipFolder(dir), 'COORDINATES_OUTSIDE_CHINA');
+      const error = await expectRefusedAtUpload('far.zip', await zipFolder(dir), 422, 'COORDINATES_OUTSIDE_CHINA');
       expect(error.details).toMatchObject({ file: 'DLTB.shp', record: 2 });
     });
 

@@ -110,13 +110,8 @@ const GAUSS_KRUGER = Array.from({ length: 4554 - 4491 + 1 }, (_, i) => gaussKrug
   (definition): definition is GaussKrugerDefinition => definition !== null,
 );
 
-function unreadable(at: IngestLocation, detail: string): never {
-  throw packageError(
-    'CRS_UNREADABLE',
-    `无法读取坐标系定义（.prj）：${detail}`,
-    `The coordinate system definition (.prj) cannot be read: ${detail}`,
-    at,
-  );
+function unreadable(at: IngestLocation, zh: string, en: string, extra: Record<string, unknown> = {}): never {
+  throw packageError('CRS_UNREADABLE', `无法读取坐标系定义（.prj）：${zh}`, `The coordinate system definition (.prj) cannot be read: ${en}`, at, extra);
 }
 
 function unsupported(at: IngestLocation, zh: string, en: string, extra: Record<string, unknown> = {}): never {
@@ -186,7 +181,7 @@ export function identifyPrj(wkt: string, at: IngestLocation): CrsResolution {
   }
   // Anything else would reach proj4's registry of named definitions ("WGS84" is one) or its
   // PROJ-string parser, which would accept text that is not a .prj at all.
-  if (keyword === undefined || !WKT_KEYWORDS.has(keyword)) unreadable(at, text === '' ? '文件为空 / the file is empty' : '不是 WKT / not WKT');
+  if (keyword === undefined || !WKT_KEYWORDS.has(keyword)) unreadable(at, text === '' ? '文件为空' : '内容不是 WKT 坐标系定义', text === '' ? 'the file is empty' : 'it is not a WKT coordinate system');
 
   let parsed: ParsedCrs;
   try {
@@ -197,7 +192,9 @@ export function identifyPrj(wkt: string, at: IngestLocation): CrsResolution {
     if (method && !/transverse|gauss/i.test(method)) {
       unsupported(at, `投影方法 ${method} 不受支持（只接受高斯-克吕格投影）`, `the projection method ${method} is not supported (only Gauss-Kruger)`);
     }
-    unreadable(at, error instanceof Error ? error.message.slice(0, 200) : String(error));
+    // proj4's reason is English: it goes to the English message and the details only.
+    const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
+    unreadable(at, 'WKT 无法解析（原因见 details.reason）', reason, { reason });
   }
 
   const label = parsed.name ?? parsed.title ?? '(unnamed)';

@@ -99,7 +99,7 @@ function tryDecode(encoding: string, bytes: Uint8Array): string | null {
  * The encoding of a sample of text-field bytes. certain is false when the bytes fit more than
  * one candidate (pure ASCII, or short GBK that happens to be valid UTF-8 too).
  */
-export function detectEncoding(sample: Uint8Array): { encoding: TextEncodingName; certain: boolean } {
+export function detectEncoding(sample: Uint8Array, at: IngestLocation = {}): { encoding: TextEncodingName; certain: boolean } {
   if (sample.every((byte) => byte < 0x80)) return { encoding: 'utf-8', certain: false };
 
   const asUtf8 = tryDecode('utf-8', sample);
@@ -118,6 +118,7 @@ export function detectEncoding(sample: Uint8Array): { encoding: TextEncodingName
     'ENCODING_UNDETERMINED',
     '无法判断属性文本的字符编码（既不是 UTF-8 也不是 GBK/GB18030），请附上 .cpg 文件或在提交时指定编码',
     'The text encoding of the attributes cannot be told (neither UTF-8 nor GBK/GB18030); add a .cpg file or name the encoding when submitting',
+    at,
   );
 }
 

@@ -11,7 +11,8 @@ import { LAYER_SPECS, recogniseLayer, type LayerKind, type LayerSpec } from './l
 import { openPackage } from './package.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
-import type { SourceLayer, SourceRecord } from './readers/types.ts';
+import { geometryTypeZh, type LayerCandidate, type SourceLayer, type SourceRecord } from './readers/types.ts';
+import { inspectRecords, refuseOtherDistrict, type DistrictTally } from './inspection.ts';
 import { attachWorkTable, createWorkTable, dropWorkTables, indexWorkTable, loadBatch } from './staging-repository.ts';
 
 export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'checking' | 'done' | 'failed';
@@ -79,7 +80,7 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
   const opened = await openRequestPackage(config, request);
   const created: LayerSpec[] = [];
   try {
-    const { planned, unknownLayers } = planLayers(opened.layers);
+    const { planned, unknownLayers } = await planLayers(opened.layers);
     progress.recordsTotal = planned.every((item) => item.layer.featureCount !== null)
       ? planned.reduce((sum, item) => sum + (item.layer.featureCount ?? 0), 0)
       : null;
@@ -138,17 +139,22 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
 }
 
 /**
- * Opens the package and recognises its layers without reading records: the checks a client
- * should hear about at once (not a zip, unsafe paths, zip bombs, missing .dbf, unreadable .prj,
- * no known layer, the wrong geometry type) before a submission is recorded.
+ * The structure pass, before a submission is recorded: opens the package, recognises its layers,
+ * opens those it imports (CRS, encoding, schema) and reads their first records, so that what a
+ * client should hear about at once (not a zip, unsafe paths, zip bombs, missing .dbf, unreadable
+ * .prj, no known layer, the wrong geometry type, coordinates far outside China, codes of another
+ * district) is refused before anything is stored. See inspection.ts for what the records tell.
  */
 export async function inspectPackage(
   config: IngestConfig,
-  request: Pick<ImportRequest, 'filePath' | 'fileName' | 'encodingOverride' | 'declaredEpsg'>,
+  request: Pick<ImportRequest, 'filePath' | 'fileName' | 'encodingOverride' | 'declaredEpsg' | 'districtCode'>,
 ): Promise<{ layers: string[]; unknownLayers: string[] }> {
   const opened = await openRequestPackage(config, request);
   try {
-    const { planned, unknownLayers } = planLayers(opened.layers);
+    const { planned, unknownLayers } = await planLayers(opened.layers);
+    const tally: DistrictTally = new Map();
+    for (const item of planned) await inspectRecords(item.spec, item.layer, tally, config.inspectRecords);
+    refuseOtherDistrict(tally, request.districtCode);
     return { layers: planned.map((item) => item.spec.code), unknownLayers: unknownLayers.map((layer) => layer.file) };
   } finally {
     await opened.close();
@@ -160,26 +166,30 @@ function openRequestPackage(config: IngestConfig, request: Pick<ImportRequest, '
     encodingOverride: request.encodingOverride,
     declaredEpsg: request.declaredEpsg,
     limits: { maxUncompressedBytes: config.maxUncompressedBytes, maxCompressionRatio: config.maxCompressionRatio, maxEntries: config.maxZipEntries },
+    maxSmallMemberBytes: config.maxSmallMemberBytes,
+    maxRecordBytes: config.maxRecordBytes,
     workDir: config.workDir,
   });
 }
 
-function planLayers(layers: SourceLayer[]): { planned: PlannedLayer[]; unknownLayers: ImportReport['unknownLayers'] } {
+/** Recognises the candidates and opens the ones imported; skipped layers are never opened. */
+async function planLayers(candidates: LayerCandidate[]): Promise<{ planned: PlannedLayer[]; unknownLayers: ImportReport['unknownLayers'] }> {
   const planned: PlannedLayer[] = [];
   const unknownLayers: ImportReport['unknownLayers'] = [];
-  for (const layer of layers) {
-    const spec = recogniseLayer(layer.name, layer.fields.map((field) => field.name));
+  for (const candidate of candidates) {
+    const spec = recogniseLayer(candidate.name, candidate.fieldNames);
     if (!spec) {
-      unknownLayers.push({ name: layer.name, file: layer.file, format: layer.format, fields: layer.fields.map((field) => field.name) });
+      unknownLayers.push({ name: candidate.name, file: candidate.file, format: candidate.format, fields: candidate.fieldNames });
       continue;
     }
     const twin = planned.find((item) => item.spec.kind === spec.kind);
     if (twin) {
-      throw packageError('PACKAGE_DUPLICATE_LAYER', `包内有两个${spec.label}图层：${twin.layer.file} 与 ${layer.file}`, `The package holds two ${spec.code} layers: ${twin.layer.file} and ${layer.file}`, { file: layer.file, layer: layer.name });
+      throw packageError('PACKAGE_DUPLICATE_LAYER', `包内有两个${spec.label}图层：${twin.layer.file} 与 ${candidate.file}`, `The package holds two ${spec.code} layers: ${twin.layer.file} and ${candidate.file}`, { file: candidate.file, layer: candidate.name });
     }
+    const layer = await candidate.open();
     const declared = layer.declaredGeometryType;
     if (declared && declared !== 'MultiPolygon' && declared !== 'Polygon') {
-      throw packageError('GEOMETRY_TYPE_MISMATCH', `${spec.label}图层应为面要素，文件中是 ${declared}`, `${spec.code} must hold polygons; the file holds ${declared}`, { file: layer.file, layer: layer.name }, { found: declared });
+      throw packageError('GEOMETRY_TYPE_MISMATCH', `${spec.label}图层应为面要素，文件中是${geometryTypeZh(declared)}要素`, `${spec.code} must hold polygons; the file holds ${declared}`, { file: layer.file, layer: layer.name }, { found: declared });
     }
     planned.push({ spec, layer, mapping: mapFields(spec, layer) });
   }

@@ -8,22 +8,27 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type { TextEncodingName } from './encoding.ts';
 import { packageError } from './errors.ts';
-import { openGeoJsonLayer } from './readers/geojson.ts';
-import { openGeoPackageLayers } from './readers/geopackage.ts';
-import { openShapefileLayer } from './readers/shapefile.ts';
-import type { SourceLayer } from './readers/types.ts';
-import { openZip, type OpenedZip, type ZipEntryInfo, type ZipLimits } from './zip.ts';
+import { scanGeoJsonLayer } from './readers/geojson.ts';
+import { listGeoPackageLayers } from './readers/geopackage.ts';
+import { shapefileCandidate } from './readers/shapefile.ts';
+import type { LayerCandidate } from './readers/types.ts';
+import { formatBytes, openZip, type OpenedZip, type ZipEntryInfo, type ZipLimits } from './zip.ts';
 
 export interface PackageOptions {
   encodingOverride: TextEncodingName | null;
   declaredEpsg: number | null;
   limits: ZipLimits;
+  /** largest member read whole into memory (.prj, .cpg) */
+  maxSmallMemberBytes: number;
+  /** largest single record held in memory */
+  maxRecordBytes: number;
   workDir: string;
 }
 
 export interface OpenedPackage {
   kind: 'zip' | 'geopackage' | 'geojson';
-  layers: SourceLayer[];
+  /** every layer found; the importer opens (reads CRS and encoding of) only those it imports */
+  layers: LayerCandidate[];
   /** files in the package that belong to no layer */
   ignoredFiles: string[];
   close(): Promise<void>;
@@ -52,11 +57,11 @@ export async function openPackage(filePath: string, uploadName: string, options:
   const kind = await sniff(filePath);
   const baseName = path.basename(uploadName).replace(/\.[^.]+$/, '');
   if (kind === 'geopackage') {
-    const layers = await openGeoPackageLayers({ path: filePath, file: uploadName });
+    const layers = await listGeoPackageLayers({ path: filePath, file: uploadName, maxRecordBytes: options.maxRecordBytes });
     return { kind, layers, ignoredFiles: [], close: async () => undefined };
   }
   if (kind === 'geojson') {
-    const layer = await openGeoJsonLayer({ file: uploadName, name: baseName, open: () => fs.createReadStream(filePath) });
+    const layer = await scanGeoJsonLayer({ file: uploadName, name: baseName, open: () => fs.createReadStream(filePath), maxValueBytes: options.maxRecordBytes });
     return { kind, layers: [layer], ignoredFiles: [], close: async () => undefined };
   }
   if (kind !== 'zip') {
@@ -81,8 +86,22 @@ export async function openPackage(filePath: string, uploadName: string, options:
   }
 }
 
-async function readText(zip: OpenedZip, entry: ZipEntryInfo | undefined): Promise<string | null> {
+/**
+ * A small member (.prj, .cpg) as text. These are the only members read whole, so they are capped:
+ * the size is judged from the central directory before a byte is inflated (the zip reader fails
+ * any entry that inflates past its declared size, so the declaration cannot lie).
+ */
+async function readText(zip: OpenedZip, entry: ZipEntryInfo | undefined, maxBytes: number): Promise<string | null> {
   if (!entry) return null;
+  if (entry.uncompressedSize > maxBytes) {
+    throw packageError(
+      'PACKAGE_MEMBER_TOO_LARGE',
+      `文件过大：${formatBytes(entry.uncompressedSize)}，此类文件上限为 ${formatBytes(maxBytes)}`,
+      `The file is too large: ${formatBytes(entry.uncompressedSize)}; files of this kind may hold at most ${formatBytes(maxBytes)}`,
+      { file: entry.path },
+      { sizeBytes: entry.uncompressedSize, limitBytes: maxBytes, inflatedBytes: 0 },
+    );
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of await zip.open(entry)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
@@ -98,7 +117,7 @@ async function openZipLayers(
   if (files.length === 0) throw packageError('PACKAGE_EMPTY', 'zip 压缩包是空的', 'The zip archive is empty', { file: uploadName });
 
   const shapefileSets = new Map<string, Map<string, ZipEntryInfo>>();
-  const layers: SourceLayer[] = [];
+  const layers: LayerCandidate[] = [];
   const ignoredFiles: string[] = [];
   const pending: ZipEntryInfo[] = [];
   for (const entry of files) {
@@ -122,21 +141,20 @@ async function openZipLayers(
       ignoredFiles.push(...[...set.values()].map((entry) => entry.path));
       continue;
     }
-    if (!dbf) {
-      throw packageError('SHAPEFILE_DBF_MISSING', 'shapefile 缺少 .dbf 属性表文件', 'The shapefile has no .dbf attribute table', { file: shp.path });
-    }
     const name = path.posix.basename(shp.path).replace(/\.shp$/i, '');
+    const cap = options.maxSmallMemberBytes;
     layers.push(
-      await openShapefileLayer({
+      await shapefileCandidate({
         name,
         file: shp.path,
-        dbfFile: dbf.path,
+        dbfFile: dbf?.path ?? null,
         openShp: () => zip.open(shp),
-        openDbf: () => zip.open(dbf),
+        openDbf: () => (dbf ? zip.open(dbf) : Promise.reject(new Error('no .dbf'))),
         shpSize: shp.uncompressedSize,
         shxSize: set.get('.shx')?.uncompressedSize ?? null,
-        prjText: await readText(zip, set.get('.prj')),
-        cpgText: await readText(zip, set.get('.cpg')),
+        readPrj: () => readText(zip, set.get('.prj'), cap),
+        readCpg: () => readText(zip, set.get('.cpg'), cap),
+        maxRecordBytes: options.maxRecordBytes,
         encodingOverride: options.encodingOverride,
         declaredEpsg: options.declaredEpsg,
       }),
@@ -151,9 +169,9 @@ async function openZipLayers(
       const target = path.join(options.workDir, `${randomUUID()}.gpkg`);
       extracted.push(target);
       await pipeline(await zip.open(entry), fs.createWriteStream(target));
-      layers.push(...(await openGeoPackageLayers({ path: target, file: entry.path })));
+      layers.push(...(await listGeoPackageLayers({ path: target, file: entry.path, maxRecordBytes: options.maxRecordBytes })));
     } else {
-      layers.push(await openGeoJsonLayer({ file: entry.path, name, open: () => streamOf(zip, entry) }));
+      layers.push(await scanGeoJsonLayer({ file: entry.path, name, open: () => streamOf(zip, entry), maxValueBytes: options.maxRecordBytes }));
     }
   }
   if (layers.length === 0) {

@@ -5,7 +5,7 @@
 import { packageError, type IngestLocation } from './errors.ts';
 import type { FieldSpec, LayerSpec } from './layer-specs.ts';
 import type { CopyBuffer } from './copy-buffer.ts';
-import { DECIMAL_TEXT, type SourceLayer, type SourceRecord } from './readers/types.ts';
+import { DECIMAL_TEXT, geometryTypeZh, type SourceLayer, type SourceRecord } from './readers/types.ts';
 
 export interface FieldMapping {
   /** for each spec field, the index of the source field that fills it, or -1 */
@@ -122,10 +122,10 @@ function extraAttributes(record: SourceRecord, context: RowContext): string | nu
 }
 
 /** Whether the record has a geometry to store; refuses one that is not a polygon or far outside China. */
-function checkedGeometry(record: SourceRecord, bounds: [number, number, number, number], at: IngestLocation): boolean {
+export function checkedGeometry(record: SourceRecord, bounds: [number, number, number, number], at: IngestLocation): boolean {
   if (!record.wkb || !record.bbox) return false;
   if (record.geometryType !== 'Polygon' && record.geometryType !== 'MultiPolygon') {
-    throw packageError('GEOMETRY_TYPE_MISMATCH', `几何类型应为面（Polygon），实际为 ${String(record.geometryType)}`, `Expected polygons, found ${String(record.geometryType)}`, { ...at, record: record.index });
+    throw packageError('GEOMETRY_TYPE_MISMATCH', `几何类型应为面，实际为${geometryTypeZh(record.geometryType)}`, `Expected polygons, found ${String(record.geometryType)}`, { ...at, record: record.index }, { found: record.geometryType });
   }
   const [minX, minY, maxX, maxY] = record.bbox;
   if (minX < bounds[0] || minY < bounds[1] || maxX > bounds[2] || maxY > bounds[3]) {

@@ -21,14 +21,41 @@ const UploadBody = Type.Object({
   file: Type.String({ format: 'binary', description: 'the package: .zip, .gpkg or .geojson (one file per request)' }),
 });
 
+function formatWindow(seconds: number, language: 'zh' | 'en'): string {
+  const [value, zh, en] = seconds % 3600 === 0 ? [seconds / 3600, '小时', 'hour'] : seconds % 60 === 0 ? [seconds / 60, '分钟', 'minute'] : [seconds, '秒', 'second'];
+  if (language === 'zh') return `${value} ${zh}`;
+  return value === 1 ? en : `${value} ${en}s`;
+}
+
 export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/submissions',
     {
       preHandler: requireRole('city_admin', 'district_operator'),
-      // The body is a multipart stream read by the handler, not validated as JSON: it is
-      // described in the OpenAPI document only.
-      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadBody }, url }) },
+      config: {
+        // The body is a multipart stream read by the handler, not validated as JSON: it is
+        // described in the OpenAPI document only.
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadBody }, url }),
+        // Per account, after the role check (so the key is the signed-in user): every upload is
+        // archived, hashed and inspected before it can be refused, which is work worth bounding.
+        rateLimit: {
+          max: app.config.ingest.uploadRateLimit,
+          timeWindow: app.config.ingest.uploadRateWindowSeconds * 1000,
+          hook: 'preHandler',
+          keyGenerator: (request) => `upload:${request.user?.id ?? request.ip}`,
+          errorResponseBuilder: (_request, context) => {
+            const retry = Math.max(1, Math.ceil(context.ttl / 1000));
+            const error = new AppError(
+              429,
+              'UPLOAD_RATE_LIMITED',
+              `上传过于频繁：每个账号每 ${formatWindow(app.config.ingest.uploadRateWindowSeconds, 'zh')}最多上传 ${context.max} 次，请 ${retry} 秒后再试`,
+              `Too many uploads: at most ${context.max} per account every ${formatWindow(app.config.ingest.uploadRateWindowSeconds, 'en')}; try again in ${retry} s`,
+              { retryAfterSeconds: retry, limit: context.max },
+            );
+            return error;
+          },
+        },
+      },
       schema: {
         tags: ['submissions'],
         summary: '上传调查成果包 / upload a survey package (multipart/form-data, one file field)',
@@ -62,7 +89,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = requireUser(request);
       const districtCode = request.query.districtCode ?? user.districtCode;
-      if (!districtCode) throw commonErrors.validation({ zh: '市级账户上传时须给出区代码 districtCode', en: 'districtCode is required for a city account' });
+      if (!districtCode) throw new AppError(400, 'DISTRICT_REQUIRED', '市级账号上传时须指定区代码（districtCode 参数）', 'A city account must name the district (the districtCode parameter)');
       if (user.role === 'district_operator' && districtCode !== user.districtCode) {
         throw commonErrors.forbidden({ zh: `为其他区（${districtCode}）提交成果`, en: `submit for another district (${districtCode})` }, { districtCode });
       }

@@ -80,6 +80,15 @@ export async function markImportFailed(db: Database, request: ImportRequest, err
   );
 }
 
+/** The account named as a submission's surveyor, as far as the upload must judge it. */
+export async function findSurveyor(db: Queryable, userId: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'role', 'district_code as districtCode', 'disabled'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+}
+
 /** Whether any submission still refers to an archived file (before removing a refused upload). */
 export async function archiveInUse(db: Queryable, sha256: string): Promise<boolean> {
   const row = await db.selectFrom('submissions').select('id').where('sha256', '=', sha256).executeTakeFirst();

@@ -12,8 +12,9 @@ import { normaliseEncodingLabel, type TextEncodingName } from './encoding.ts';
 import { crsFromEpsg } from './crs.ts';
 import { IngestError } from './errors.ts';
 import { inspectPackage } from './importer.ts';
+import { districtName } from './inspection.ts';
 import type { ImportQueue, ImportOutcome } from './jobs.ts';
-import { archiveInUse, findSameSubmission, insertSubmission } from './submission-repository.ts';
+import { archiveInUse, findSameSubmission, findSurveyor, insertSubmission } from './submission-repository.ts';
 
 export interface UploadRequest {
   surveyId: string;
@@ -54,6 +55,7 @@ export async function receivePackage(
   inTransaction: (work: (tx: Tx) => Promise<string>) => Promise<string>,
 ): Promise<AcceptedUpload> {
   const options = parseImportOptions(request.encoding, request.epsg);
+  if (request.surveyorId !== null) await checkSurveyor(db, request.surveyorId, request.districtCode);
   const archived = await archiveStream(source, { archiveDir: config.archiveDir, maxBytes: config.maxUploadBytes, fileName: request.fileName });
   try {
     const same = await asSystem(db, (tx) => findSameSubmission(tx, request.surveyId, request.districtCode, archived.sha256));
@@ -66,7 +68,7 @@ export async function receivePackage(
         sha256: archived.sha256,
       });
     }
-    await inspectPackage(config, { filePath: archived.path, fileName: request.fileName, ...options });
+    await inspectPackage(config, { filePath: archived.path, fileName: request.fileName, districtCode: request.districtCode, ...options });
   } catch (error) {
     await discardUnreferenced(db, archived);
     throw error;
@@ -96,6 +98,26 @@ export async function receivePackage(
     ...options,
   });
   return { submissionId, sha256: archived.sha256, sizeBytes: archived.sizeBytes, outcome };
+}
+
+/**
+ * The surveyor answerable for a package (art. 19) must be an active surveyor account of the
+ * district it is submitted for. Read as the system: row-level security may hide a surveyor's
+ * row from the operator who names them.
+ */
+async function checkSurveyor(db: Database, surveyorId: string, districtCode: string): Promise<void> {
+  const surveyor = await asSystem(db, (tx) => findSurveyor(tx, surveyorId));
+  const refuse = (code: string, zh: string, en: string) => {
+    throw new AppError(422, code, zh, en, { surveyorId, districtCode });
+  };
+  if (!surveyor) refuse('SURVEYOR_NOT_FOUND', `指定的调查员账号不存在（${surveyorId}）`, `The named surveyor account does not exist (${surveyorId})`);
+  else if (surveyor.role !== 'surveyor') {
+    refuse('SURVEYOR_NOT_SURVEYOR', '指定的账号不是调查员（角色须为"调查员"）', `The named account is not a surveyor (its role must be surveyor, not ${surveyor.role})`);
+  } else if (surveyor.disabled) refuse('SURVEYOR_DISABLED', '指定的调查员账号已停用', 'The named surveyor account is disabled');
+  else if (surveyor.districtCode !== districtCode) {
+    const name = districtName(districtCode);
+    refuse('SURVEYOR_OTHER_DISTRICT', `指定的调查员不属于提交的区 ${districtCode}${name ? `（${name}）` : ''}`, `The named surveyor does not belong to district ${districtCode}, for which the package is submitted`);
+  }
 }
 
 /** A refused upload is not kept, unless the same content belongs to an earlier submission. */

@@ -53,11 +53,11 @@ function decodeEntryName(raw: Buffer, flags: number): string {
 }
 
 /** A path that stays inside the folder it is extracted to, or the reason it does not. */
-function unsafePathReason(name: string): string | null {
-  if (name.includes('\0')) return 'NUL';
+function unsafePathReason(name: string): { zh: string; en: string } | null {
+  if (name.includes('\0')) return { zh: '含空字符', en: 'NUL character' };
   const slashed = name.replace(/\\/g, '/');
-  if (slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed)) return 'absolute';
-  if (slashed.split('/').some((part) => part === '..')) return '..';
+  if (slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed)) return { zh: '绝对路径', en: 'absolute path' };
+  if (slashed.split('/').some((part) => part === '..')) return { zh: '含上级目录 ..', en: 'contains ..' };
   return null;
 }
 
@@ -87,8 +87,8 @@ export async function openZip(filePath: string, uploadName: string, limits: ZipL
           if (reason) {
             throw packageError(
               'PACKAGE_UNSAFE_PATH',
-              `压缩包内路径不安全（${reason}），拒绝解压：${name}`,
-              `Unsafe path inside the zip (${reason}), refused: ${name}`,
+              `压缩包内路径不安全（${reason.zh}），拒绝解压：${name}`,
+              `Unsafe path inside the zip (${reason.en}), refused: ${name}`,
               { file: name },
             );
           }
@@ -176,5 +176,6 @@ function exactSize(inflated: Readable, info: ZipEntryInfo): Readable {
 export function formatBytes(bytes: number): string {
   if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GiB`;
   if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KiB`;
   return `${bytes} B`;
 }

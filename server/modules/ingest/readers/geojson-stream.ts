@@ -14,6 +14,9 @@ import { packageError, type IngestLocation } from '../errors.ts';
 
 export type GeoJsonSource = () => NodeJS.ReadableStream | Readable;
 
+/** Largest single feature or top-level member held in memory, unless the caller says otherwise. */
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
 // The tokenizer is flushed by passing stream-chain's `none`, which its typings leave out.
 type Tokenizer = (input: string | typeof none) => { values: Token[] } | typeof none;
 
@@ -87,8 +90,24 @@ class DocumentMachine {
   private featureIndex = 0;
   private items: DocumentItem[] = [];
   tokens = 0;
+  /** bytes of input read while the value now being built stayed open (approximate: whole chunks) */
+  private openBytes = 0;
+  private silentBytes = 0;
+  private sawTokens = false;
 
-  constructor(private readonly at: IngestLocation) {}
+  constructor(private readonly at: IngestLocation, private readonly maxValueBytes = DEFAULT_MAX_VALUE_BYTES) {}
+
+  /** Called after each chunk: a feature or member that outgrows the cap is refused before it is held. */
+  measure(bytes: number): void {
+    // Input that yields no token at all is one string or number the tokenizer is still gathering.
+    this.silentBytes = this.sawTokens ? 0 : this.silentBytes + bytes;
+    this.sawTokens = false;
+    if (this.builder) this.openBytes += bytes;
+    if (this.openBytes <= this.maxValueBytes && this.silentBytes <= this.maxValueBytes) return;
+    const what: [string, string] = this.inFeatures ? ['要素', 'feature'] : [`顶层成员 ${this.key ?? ''}`, `top-level member "${this.key ?? ''}"`];
+    throw packageError('RECORD_TOO_LARGE', `${what[0]}过大：超过单条记录上限 ${this.maxValueBytes} 字节`,
+      `The ${what[1]} is too large: over the limit of ${this.maxValueBytes} bytes for one record`, this.location(), { limitBytes: this.maxValueBytes });
+  }
 
   /** Where an error found now belongs: the feature being read, if any. */
   location(): IngestLocation {
@@ -97,6 +116,7 @@ class DocumentMachine {
 
   consume(tokens: readonly Token[]): void {
     this.tokens += tokens.length;
+    if (tokens.length > 0) this.sawTokens = true;
     for (const token of tokens) {
       if (this.builder) {
         this.builder.push(token);
@@ -136,6 +156,7 @@ class DocumentMachine {
   private emit(): void {
     const value = this.builder!.value;
     this.builder = null;
+    this.openBytes = 0;
     if (this.inFeatures) this.items.push({ kind: 'feature', index: this.featureIndex, value });
     else this.items.push({ kind: 'member', key: this.key!, value });
   }
@@ -191,10 +212,10 @@ async function syntaxError(open: GeoJsonSource, cause: unknown, at: IngestLocati
   } catch (error) {
     const { line, pos, offset } = error as { line?: number; pos?: number; offset?: number };
     if (typeof line === 'number' && typeof pos === 'number') {
-      return unreadable(machine.location(), `${reason} at line ${line}, column ${pos}`, `${reason}（第 ${line} 行第 ${pos} 列）`, { line, column: pos, offset });
+      return unreadable(machine.location(), `${reason} at line ${line}, column ${pos}`, `第 ${line} 行第 ${pos} 列有语法错误`, { line, column: pos, offset, reason });
     }
   }
-  return unreadable(at, reason, reason);
+  return unreadable(at, reason, '语法错误（原因见 details.reason）', { reason });
 }
 
 function toBytes(chunk: string | Buffer | Uint8Array): Buffer {
@@ -238,9 +259,9 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
  * (one per input chunk). Throws GEOJSON_UNREADABLE, GEOJSON_INVALID or TEXT_UNDECODABLE with the
  * feature being read.
  */
-export async function* readDocument(open: GeoJsonSource, at: IngestLocation): AsyncGenerator<DocumentItem[]> {
+export async function* readDocument(open: GeoJsonSource, at: IngestLocation, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): AsyncGenerator<DocumentItem[]> {
   const parse = jsonParser({ streamValues: false }) as unknown as Tokenizer;
-  const machine = new DocumentMachine(at);
+  const machine = new DocumentMachine(at, maxValueBytes);
   let failure: unknown = null;
   const feed = (text: string | typeof none): void => {
     let out;
@@ -272,6 +293,7 @@ export async function* readDocument(open: GeoJsonSource, at: IngestLocation): As
     feed(stripBom(bytes.toString('utf8', 0, end), first));
     if (end > 0) first = false;
     if (failure) throw await syntaxError(open, failure, at);
+    machine.measure(end);
     carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : null;
     consumed += end;
     yield machine.take();

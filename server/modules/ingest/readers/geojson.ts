@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { crsFromEpsg, crsFromGeoJsonMember, inferCrs, type CrsResolution } from '../crs.ts';
 import { packageError, type IngestLocation } from '../errors.ts';
 import { readDocument, type GeoJsonSource } from './geojson-stream.ts';
-import type { SourceField, SourceFieldType, SourceLayer, SourceRecord } from './types.ts';
+import type { LayerCandidate, SourceField, SourceFieldType, SourceLayer, SourceRecord } from './types.ts';
 import { geoJsonGeometryToWkb, notFinite, type Bbox, type NormalisedGeometry } from './wkb.ts';
 
 // geojson-validation ships no typings; only its Feature screen (with the error trace) is used.
@@ -19,6 +19,8 @@ export interface GeoJsonLayerOptions {
   name: string;
   /** opens the file from the start; called once per pass */
   open: GeoJsonSource;
+  /** largest feature or top-level member held in memory */
+  maxValueBytes?: number;
 }
 
 type Value = string | number | boolean | null;
@@ -68,8 +70,9 @@ function screenFeature(feature: unknown, at: IngestLocation): void {
   const number = complaints.find((message) => message.includes(NOT_A_NUMBER));
   if (number) throw notFinite(at, number.replace(/^.*Item (.*) at index.*$/, '$1'));
   if (complaints.length) {
+    // geojson-validation explains in English: the English message and the details carry it.
     const text = complaints.slice(0, 3).join('; ');
-    throw invalid(at, text, text, { complaints: complaints.slice(0, 10) });
+    throw invalid(at, '几何或成员结构有误（校验说明见 details.complaints）', text, { complaints: complaints.slice(0, 10) });
   }
   if (feature.properties !== null && !isObject(feature.properties)) {
     throw invalid(at, 'properties 必须是对象或 null', '"properties" must be an object or null');
@@ -179,28 +182,55 @@ function layerCrs(member: unknown, scan: LayerScan, at: IngestLocation, warnings
 }
 
 export async function openGeoJsonLayer(options: GeoJsonLayerOptions): Promise<SourceLayer> {
-  const { file, name, open } = options;
+  return (await scanGeoJsonLayer(options)).open();
+}
+
+/** The first pass over the file; the CRS is settled by open(), only for a layer that is imported. */
+export async function scanGeoJsonLayer(options: GeoJsonLayerOptions): Promise<LayerCandidate> {
+  const { file, name } = options;
   const at: IngestLocation = { file, layer: name };
   const scan = new LayerScan(at);
   const top: Record<string, unknown> = {};
   let sawFeaturesArray = false;
-  for await (const items of readDocument(open, at)) {
+  for await (const items of readDocument(options.open, at, options.maxValueBytes)) {
     for (const item of items) {
       if (item.kind === 'feature') scan.feature(item.value, item.index);
       else if (item.kind === 'featuresArray') sawFeaturesArray = true;
       else top[item.key] = item.value;
     }
   }
-
   // A single Feature is read as a one-feature layer; it was small enough to hold as a member.
-  const single = top.type === 'Feature';
-  if (single) scan.feature(top, 1);
-  else if (top.type !== 'FeatureCollection' || !sawFeaturesArray) {
-    const found = typeof top.type === 'string' ? top.type : 'no "type"';
-    throw packageError('GEOJSON_INVALID', `GeoJSON 文件的顶层必须是 FeatureCollection（含 features 数组）或 Feature，实际为 ${found}`,
-      `The top level of a GeoJSON file must be a FeatureCollection (with a "features" array) or a Feature, not ${found}`, at, { type: top.type });
-  }
+  if (top.type === 'Feature') scan.feature(top, 1);
+  else checkCollection(top, sawFeaturesArray, at);
+  const fieldNames = [...(scan.idStats !== null && !scan.stats.has('id') ? ['id'] : []), ...scan.stats.keys()];
+  return { format: 'geojson', name, file, fieldNames, open: async () => resolveGeoJsonLayer(options, scan, top) };
+}
 
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
+function checkCollection(top: Record<string, unknown>, sawFeaturesArray: boolean, at: IngestLocation): void {
+  if (top.type !== 'FeatureCollection') {
+    const found = typeof top.type === 'string' ? top.type : null;
+    throw packageError('GEOJSON_INVALID',
+      found ? `GeoJSON 文件的顶层 type 必须是 FeatureCollection 或 Feature，实际为 ${found}` : 'GeoJSON 文件的顶层对象缺少 type 成员（应为 FeatureCollection 或 Feature）',
+      found ? `The top-level "type" of a GeoJSON file must be FeatureCollection or Feature, not ${found}` : 'The top-level object of the GeoJSON file has no "type" member (FeatureCollection or Feature expected)',
+      at, { type: top.type });
+  }
+  if (sawFeaturesArray) return;
+  if (!('features' in top)) {
+    throw packageError('GEOJSON_INVALID', 'FeatureCollection 缺少 features 成员（要素数组）', 'The FeatureCollection has no "features" member (the array of features)', at);
+  }
+  const kind = jsonKind(top.features);
+  throw packageError('GEOJSON_INVALID', `FeatureCollection 的 features 成员必须是数组，实际为 ${kind}`, `The "features" member of the FeatureCollection must be an array, not ${kind}`, at, { found: kind });
+}
+
+function resolveGeoJsonLayer(options: GeoJsonLayerOptions, scan: LayerScan, top: Record<string, unknown>): SourceLayer {
+  const { file, name, open } = options;
+  const at: IngestLocation = { file, layer: name };
+  const single = top.type === 'Feature';
   const warnings: string[] = [];
   const crs = layerCrs(top.crs, scan, at, warnings);
   if (crs.kind === 'geographic' && scan.outOfRange) {
@@ -244,12 +274,13 @@ export async function openGeoJsonLayer(options: GeoJsonLayerOptions): Promise<So
     crs,
     encoding: { name: 'utf-8', source: 'format' },
     warnings,
+    extent: scan.bbox,
     async *records() {
       if (single) {
         yield toRecord(top, 1);
         return;
       }
-      for await (const items of readDocument(open, at)) {
+      for await (const items of readDocument(open, at, options.maxValueBytes)) {
         for (const item of items) if (item.kind === 'feature') yield toRecord(item.value, item.index);
       }
     },

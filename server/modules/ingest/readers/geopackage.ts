@@ -10,7 +10,7 @@ import sqlite from 'node-sqlite3-wasm';
 import { crsFromEpsg, type CrsResolution } from '../crs.ts';
 import { packageError, type IngestLocation } from '../errors.ts';
 import { geoPackageGeometry } from './geopackage-blob.ts';
-import type { SourceField, SourceFieldType, SourceLayer, SourceRecord } from './types.ts';
+import type { GeometryTypeName, LayerCandidate, SourceField, SourceFieldType, SourceLayer, SourceRecord } from './types.ts';
 
 type Database = InstanceType<typeof sqlite.Database>;
 type Row = Record<string, unknown>;
@@ -20,6 +20,8 @@ export interface GeoPackageOptions {
   path: string;
   /** path inside the package, for messages */
   file: string;
+  /** largest geometry blob read into memory (default 64 MiB) */
+  maxRecordBytes?: number;
 }
 
 // 'GPKG' (1.2 and later), 'GP10' and 'GP11' (1.0, 1.1)
@@ -30,8 +32,9 @@ function quote(identifier: string): string {
 }
 
 function unreadable(at: IngestLocation, cause: unknown): Error {
+  // SQLite's reason is English: it travels in the details and the English message only.
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return packageError('GEOPACKAGE_UNREADABLE', `GeoPackage 文件无法读取（不是有效的 SQLite 数据库）：${reason}`,
+  return packageError('GEOPACKAGE_UNREADABLE', 'GeoPackage 文件无法读取（不是有效的 SQLite 数据库，原因见 details.reason）',
     `The GeoPackage cannot be read (not a valid SQLite database): ${reason}`, at, { reason });
 }
 
@@ -129,6 +132,19 @@ function crsOfSrs(db: Database, srsId: number, at: IngestLocation): CrsResolutio
     at, { srsId, organization: srs.organization, code: srs.organization_coordsys_id });
 }
 
+function openTable(info: TableInfo, options: GeoPackageOptions, appWarning: string | null, utf8: boolean): SourceLayer {
+  const at: IngestLocation = { file: options.file, layer: info.table };
+  const db = acquire(options.path, at);
+  try {
+    return describeLayer(db, info, options, appWarning, utf8);
+  } catch (error) {
+    if (error instanceof sqlite.SQLite3Error) throw unreadable(at, error);
+    throw error;
+  } finally {
+    release(options.path);
+  }
+}
+
 /** A stored value as its field's type holds it; SQLite's loose typing lets any column hold anything. */
 function fieldValue(value: unknown, type: SourceFieldType): string | number | boolean | null {
   if (value === null || value === undefined) return null;
@@ -147,13 +163,22 @@ interface TableInfo {
   table: string;
   geometryColumn: string;
   srsId: number;
+  /** gpkg_geometry_columns.geometry_type_name */
+  geometryType: string | null;
 }
+
+const DECLARED_TYPES: Record<string, GeometryTypeName> = {
+  POINT: 'Point', MULTIPOINT: 'MultiPoint', LINESTRING: 'LineString', MULTILINESTRING: 'MultiLineString',
+  POLYGON: 'Polygon', MULTIPOLYGON: 'MultiPolygon', CURVEPOLYGON: 'Polygon', MULTISURFACE: 'MultiPolygon',
+  CIRCULARSTRING: 'LineString', COMPOUNDCURVE: 'LineString', MULTICURVE: 'MultiLineString',
+};
 
 function describeLayer(db: Database, info: TableInfo, options: GeoPackageOptions, appWarning: string | null, utf8: boolean): SourceLayer {
   const at: IngestLocation = { file: options.file, layer: info.table };
   const kind = db.get("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", info.table) as Row | null;
   if (!kind) throw invalid(at, `gpkg_contents 列出的表 ${info.table} 不存在`, `table ${info.table} listed in gpkg_contents does not exist`);
   const crs = crsOfSrs(db, info.srsId, at);
+  const declaredGeometryType = DECLARED_TYPES[(info.geometryType ?? '').toUpperCase()] ?? null;
   const warnings = appWarning ? [appWarning] : [];
 
   const columns = db.all(`PRAGMA table_info(${quote(info.table)})`) as Row[];
@@ -176,8 +201,12 @@ function describeLayer(db: Database, info: TableInfo, options: GeoPackageOptions
   const count = db.get(`SELECT count(*) AS n FROM ${quote(info.table)}`) as Row;
 
   // Text is fetched as bytes and decoded here, so bad UTF-8 is refused instead of garbled.
+  // A geometry past the cap is not fetched at all: SQLite tells a blob's length without reading it.
+  const cap = Math.floor(options.maxRecordBytes ?? 64 * 1024 * 1024);
+  const geometry = quote(info.geometryColumn);
   const select = [
-    `${quote(info.geometryColumn)} AS g`,
+    `CASE WHEN length(${geometry}) <= ${cap} THEN ${geometry} END AS g`,
+    `length(${geometry}) AS gl`,
     ...fields.map((f, i) => (utf8 && (f.type === 'string' || f.type === 'date') ? `CAST(${quote(f.name)} AS BLOB)` : quote(f.name)) + ` AS c${i}`),
   ].join(', ');
   const sql = `SELECT ${select} FROM ${quote(info.table)}${kind.type === 'table' ? ' ORDER BY rowid' : ''}`;
@@ -191,11 +220,12 @@ function describeLayer(db: Database, info: TableInfo, options: GeoPackageOptions
     crs,
     encoding: null,
     warnings,
-    records: () => readRows(options.path, sql, fields, at, utf8),
+    declaredGeometryType,
+    records: () => readRows(options.path, sql, fields, at, utf8, cap),
   };
 }
 
-async function* readRows(file: string, sql: string, fields: SourceField[], at: IngestLocation, utf8: boolean): AsyncGenerator<SourceRecord> {
+async function* readRows(file: string, sql: string, fields: SourceField[], at: IngestLocation, utf8: boolean, cap: number): AsyncGenerator<SourceRecord> {
   const db = acquire(file, at);
   let statement: ReturnType<Database['prepare']> | null = null;
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -229,6 +259,10 @@ async function* readRows(file: string, sql: string, fields: SourceField[], at: I
         return fieldValue(value, field.type);
       });
       const blob = row.g;
+      if (Number(row.gl ?? 0) > cap) {
+        throw packageError('RECORD_TOO_LARGE', `几何数据过大：${String(row.gl)} 字节，单条记录上限 ${cap} 字节`,
+          `The geometry is too large: ${String(row.gl)} bytes; one record may hold at most ${cap}`, { ...at, record: index }, { sizeBytes: Number(row.gl), limitBytes: cap });
+      }
       const record: SourceRecord = { index, geometryType: null, wkb: null, bbox: null, values };
       if (blob !== null && blob !== undefined) {
         if (!(blob instanceof Uint8Array)) {
@@ -248,6 +282,17 @@ async function* readRows(file: string, sql: string, fields: SourceField[], at: I
 
 /** Every feature table of a GeoPackage as a layer, in gpkg_contents order. */
 export async function openGeoPackageLayers(options: GeoPackageOptions): Promise<SourceLayer[]> {
+  const candidates = await listGeoPackageLayers(options);
+  const layers: SourceLayer[] = [];
+  for (const candidate of candidates) layers.push(await candidate.open());
+  return layers;
+}
+
+/**
+ * The feature tables with their column names; a table's CRS and schema are read by open(), so
+ * a table the platform skips cannot refuse the package.
+ */
+export async function listGeoPackageLayers(options: GeoPackageOptions): Promise<LayerCandidate[]> {
   const at: IngestLocation = { file: options.file };
   const { utf8 } = readHeader(options.path, at);
   const db = acquire(options.path, at);
@@ -270,7 +315,7 @@ export async function openGeoPackageLayers(options: GeoPackageOptions): Promise<
       : `文件头 application_id 不是 GeoPackage 的值（0x${(applicationId >>> 0).toString(16)}） / application_id is not a GeoPackage value (0x${(applicationId >>> 0).toString(16)})`;
 
     const contents = db.all(
-      `SELECT c.table_name AS t, g.column_name AS g, g.srs_id AS s FROM gpkg_contents c
+      `SELECT c.table_name AS t, g.column_name AS g, g.srs_id AS s, g.geometry_type_name AS gt FROM gpkg_contents c
        LEFT JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
        WHERE lower(c.data_type) = 'features' ORDER BY c.rowid`,
     ) as Row[];
@@ -283,7 +328,14 @@ export async function openGeoPackageLayers(options: GeoPackageOptions): Promise<
       if (typeof row.g !== 'string') {
         throw invalid({ ...at, layer: table }, `要素表 ${table} 未在 gpkg_geometry_columns 中登记几何列`, `feature table ${table} has no entry in gpkg_geometry_columns`);
       }
-      return describeLayer(db, { table, geometryColumn: row.g, srsId: Number(row.s) }, options, appWarning, utf8);
+      const info: TableInfo = { table, geometryColumn: row.g, srsId: Number(row.s), geometryType: typeof row.gt === 'string' ? row.gt : null };
+      let fieldNames: string[] = [];
+      try {
+        fieldNames = (db.all(`PRAGMA table_info(${quote(table)})`) as Row[]).map((c) => String(c.name)).filter((n) => n !== info.geometryColumn);
+      } catch {
+        // a table that cannot be described is recognised by its name alone; open() refuses it if imported
+      }
+      return { format: 'geopackage' as const, name: table, file: options.file, fieldNames, open: async () => openTable(info, options, appWarning, utf8) };
     });
   } catch (error) {
     // A corrupt page can surface in any metadata query, not only the first.

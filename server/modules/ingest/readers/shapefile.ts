@@ -8,23 +8,27 @@ import { IngestError, packageError, type IngestLocation } from '../errors.ts';
 import { ByteReader } from './byte-reader.ts';
 import { DbfCursor, openDbf, type DbfHeader } from './dbf.ts';
 import { polygonRecordToWkb } from './shp-geometry.ts';
-import type { GeometryTypeName, SourceLayer, SourceRecord } from './types.ts';
+import { geometryTypeZh, type GeometryTypeName, type LayerCandidate, type SourceLayer, type SourceRecord } from './types.ts';
 
 export interface ShapefileSetInput {
   /** layer name: the base name of the .shp */
   name: string;
   /** path of the .shp inside the package */
   file: string;
-  dbfFile: string;
+  /** path of the .dbf, or null when the set has none (refused only if the layer is imported) */
+  dbfFile: string | null;
   openShp: () => Promise<Readable>;
   openDbf: () => Promise<Readable>;
   shpSize: number;
   /** uncompressed size of the .shx, or null when the set has none */
   shxSize: number | null;
-  prjText: string | null;
-  cpgText: string | null;
+  /** the .prj and .cpg text (null when absent), read only when the layer is imported */
+  readPrj: () => Promise<string | null>;
+  readCpg: () => Promise<string | null>;
   encodingOverride: TextEncodingName | null;
   declaredEpsg: number | null;
+  /** largest record content held in memory; a larger one is refused before it is read */
+  maxRecordBytes: number;
 }
 
 const SHAPE_TYPES: Record<number, GeometryTypeName | null> = {
@@ -35,14 +39,43 @@ const POLYGON_TYPES = new Set([5, 15, 25]);
 /** how many leading records are sampled to tell GBK from UTF-8 when nothing declares it */
 const ENCODING_SAMPLE_RECORDS = 2000;
 
+/**
+ * The set as a candidate layer: only the .dbf header is read, for the field names (ASCII in
+ * every 三调 layer; anything else is decoded leniently here, strictly once the layer is opened).
+ */
+export async function shapefileCandidate(input: ShapefileSetInput): Promise<LayerCandidate> {
+  let fieldNames: string[] = [];
+  if (input.dbfFile !== null) {
+    const probe = await openDbf(await input.openDbf(), { file: input.dbfFile, layer: input.name });
+    await probe.reader.close();
+    fieldNames = probe.header.rawNames.map((raw) => lenientText(raw).toUpperCase());
+  }
+  return { format: 'shapefile', name: input.name, file: input.file, fieldNames, open: () => openShapefileLayer(input) };
+}
+
+function lenientText(bytes: Buffer): string {
+  for (const label of ['utf-8', 'gb18030']) {
+    try {
+      return new TextDecoder(label, { fatal: true }).decode(bytes);
+    } catch {
+      // next candidate
+    }
+  }
+  return bytes.toString('latin1');
+}
+
 export async function openShapefileLayer(input: ShapefileSetInput): Promise<SourceLayer> {
   const at: IngestLocation = { file: input.file, layer: input.name };
+  if (input.dbfFile === null) {
+    throw packageError('SHAPEFILE_DBF_MISSING', 'shapefile 缺少 .dbf 属性表文件', 'The shapefile has no .dbf attribute table', at);
+  }
   const dbfAt: IngestLocation = { file: input.dbfFile, layer: input.name };
   const warnings: string[] = [];
   const header = await readShpHeader(await input.openShp(), input.shpSize, at);
 
   const probe = await openDbf(await input.openDbf(), dbfAt);
-  const encoding = await resolveEncoding(input, probe.reader, probe.header, warnings);
+  const cpgText = await input.readCpg();
+  const encoding = await resolveEncoding(input, cpgText, probe.reader, probe.header, warnings, dbfAt);
   await probe.reader.close();
   const decode = createFieldDecoder(encoding.name);
   const names = probe.header.rawNames.map((raw) => decode(raw, 0, raw.length).toUpperCase());
@@ -54,7 +87,7 @@ export async function openShapefileLayer(input: ShapefileSetInput): Promise<Sour
     if (shxCount !== probe.header.recordCount) throw countMismatch(input, shxCount, probe.header.recordCount);
   }
 
-  const crs = resolveCrs(input, header.bbox, at, warnings);
+  const crs = resolveCrs(input, await input.readPrj(), header.bbox, at, warnings);
   return {
     format: 'shapefile',
     name: input.name,
@@ -96,15 +129,17 @@ async function readShpHeader(stream: Readable, size: number, at: IngestLocation)
 
 async function resolveEncoding(
   input: ShapefileSetInput,
+  cpgText: string | null,
   reader: ByteReader,
   header: DbfHeader,
   warnings: string[],
+  dbfAt: IngestLocation,
 ): Promise<{ name: TextEncodingName; source: NonNullable<SourceLayer['encoding']>['source'] }> {
   if (input.encodingOverride) return { name: input.encodingOverride, source: 'override' };
-  if (input.cpgText !== null) {
-    const fromCpg = encodingFromCpg(input.cpgText);
+  if (cpgText !== null) {
+    const fromCpg = encodingFromCpg(cpgText);
     if (fromCpg) return { name: fromCpg, source: 'cpg' };
-    warnings.push(`.cpg 中的编码"${input.cpgText.trim()}"无法识别，改为自动判断 / unknown .cpg encoding "${input.cpgText.trim()}": detected instead`);
+    warnings.push(`.cpg 中的编码"${cpgText.trim()}"无法识别，改为自动判断 / unknown .cpg encoding "${cpgText.trim()}": detected instead`);
   }
   const fromLdid = encodingFromLdid(header.languageDriverId);
   if (fromLdid) return { name: fromLdid, source: 'ldid' };
@@ -125,18 +160,18 @@ async function resolveEncoding(
     }
     if (sampled > 256 * 1024) break;
   }
-  const detected = detectEncoding(Buffer.concat(sample));
+  const detected = detectEncoding(Buffer.concat(sample), dbfAt);
   if (sampled > 0) warnings.push(`未声明字符编码（无 .cpg），按内容判断为 ${detected.encoding} / no declared encoding: detected ${detected.encoding}`);
   return { name: detected.encoding, source: 'detected' };
 }
 
-function resolveCrs(input: ShapefileSetInput, bbox: [number, number, number, number], at: IngestLocation, warnings: string[]): CrsResolution {
+function resolveCrs(input: ShapefileSetInput, prjText: string | null, bbox: [number, number, number, number], at: IngestLocation, warnings: string[]): CrsResolution {
   if (input.declaredEpsg !== null) {
     const declared = crsFromEpsg(input.declaredEpsg, 'override');
     if (!declared) throw new IngestError(400, 'CRS_UNSUPPORTED', `不支持的坐标系 EPSG:${input.declaredEpsg}`, `Unsupported coordinate system EPSG:${input.declaredEpsg}`, at);
     return declared;
   }
-  if (input.prjText !== null && input.prjText.trim() !== '') return identifyPrj(input.prjText, { ...at, file: input.file.replace(/\.shp$/i, '.prj') });
+  if (prjText !== null && prjText.trim() !== '') return identifyPrj(prjText, { ...at, file: input.file.replace(/\.shp$/i, '.prj') });
   const inferred = inferCrs(bbox, at);
   warnings.push(`缺少 .prj，按坐标推断为 EPSG:${inferred.epsg}（${inferred.name}），请核实 / no .prj: EPSG:${inferred.epsg} (${inferred.name}) inferred from the coordinates; please confirm`);
   return inferred;
@@ -177,6 +212,11 @@ async function* readBatches(
       }
       index++;
       const contentLength = recordHeader ? recordHeader.readInt32BE(4) * 2 : -1;
+      if (contentLength > input.maxRecordBytes) {
+        throw packageError('RECORD_TOO_LARGE', `记录过大：声明 ${contentLength} 字节，单条记录上限 ${input.maxRecordBytes} 字节`,
+          `The record is too large: it declares ${contentLength} bytes; one record may hold at most ${input.maxRecordBytes}`,
+          { ...at, record: index }, { sizeBytes: contentLength, limitBytes: input.maxRecordBytes });
+      }
       let content = contentLength >= 4 ? shp.readBuffered(contentLength) : null;
       if (!content && contentLength >= 4) {
         const read = await shp.read(contentLength);
@@ -217,7 +257,7 @@ function shapeOf(content: Buffer): Pick<SourceRecord, 'geometryType' | 'wkb' | '
   if (shapeType === 0) return { geometryType: null, wkb: null, bbox: null, issues: [] };
   if (!POLYGON_TYPES.has(shapeType)) {
     // The importer refuses non-polygon layers from the header; a polygon file may not mix types.
-    throw packageError('GEOMETRY_TYPE_MISMATCH', `记录的几何类型（${SHAPE_TYPES[shapeType] ?? shapeType}）不是面`, `The record's geometry (${SHAPE_TYPES[shapeType] ?? shapeType}) is not a polygon`);
+    throw packageError('GEOMETRY_TYPE_MISMATCH', `记录的几何类型（${geometryTypeZh(SHAPE_TYPES[shapeType] ?? String(shapeType))}）不是面`, `The record's geometry (${SHAPE_TYPES[shapeType] ?? shapeType}) is not a polygon`);
   }
   const geometry = polygonRecordToWkb(content);
   return { geometryType: geometry.wkb ? 'MultiPolygon' : null, wkb: geometry.wkb, bbox: geometry.bbox, issues: geometry.issues };

@@ -20,6 +20,16 @@ export interface SourceField {
 export type GeometryTypeName =
   | 'Point' | 'MultiPoint' | 'LineString' | 'MultiLineString' | 'Polygon' | 'MultiPolygon' | 'GeometryCollection';
 
+/** Geometry types as a Chinese message names them. */
+export const GEOMETRY_TYPE_ZH: Record<GeometryTypeName, string> = {
+  Point: '点', MultiPoint: '多点', LineString: '线', MultiLineString: '多线', Polygon: '面', MultiPolygon: '多面', GeometryCollection: '几何集合',
+};
+
+export function geometryTypeZh(type: GeometryTypeName | string | null | undefined): string {
+  if (type === null || type === undefined) return '无几何';
+  return GEOMETRY_TYPE_ZH[type as GeometryTypeName] ?? `类型 ${type}`;
+}
+
 export interface SourceRecord {
   /** 1-based record number within the layer, for error locations */
   index: number;
@@ -54,6 +64,8 @@ export interface SourceLayer {
   warnings: string[];
   /** what the file declares for all its records (a shapefile header), so a layer of the wrong type is refused before reading */
   declaredGeometryType?: GeometryTypeName | null;
+  /** [minX, minY, maxX, maxY] of every geometry, when the reader measured it before the first record (GeoJSON) */
+  extent?: [number, number, number, number] | null;
   /** streams the records once, in file order; throws IngestError with the record's location */
   records(): AsyncGenerator<SourceRecord>;
   /** the same records in batches, where a reader can do it cheaper than one by one */
@@ -62,3 +74,17 @@ export interface SourceLayer {
 
 /** Numbers may arrive as their decimal text exactly as written (DBF N/F fields): this form. */
 export const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * A layer as far as telling whether the platform imports it: its name and field names. Its CRS
+ * and text encoding are read only by open(), and only for layers that are imported, so a file
+ * the platform skips cannot refuse the package with its .prj or its encoding.
+ */
+export interface LayerCandidate {
+  format: SourceFormat;
+  name: string;
+  file: string;
+  /** field names as far as they can be read without settling the encoding (for recognition) */
+  fieldNames: string[];
+  open(): Promise<SourceLayer>;
+}
