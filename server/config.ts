@@ -9,6 +9,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   /** PostgreSQL/PostGIS server URL; absent means the embedded engine. */
   databaseUrl: string | null;
+  /**
+   * The server URL request transactions connect with: a login role under row-level security
+   * (REQUEST_DATABASE_URL, or DATABASE_URL with the user lsp_request and no password).
+   */
+  requestDatabaseUrl: string | null;
   /** Connections in the pool to the server engine. */
   databasePoolMax: number;
   /** Folder of the embedded engine's data ('memory://' keeps it in memory). */
@@ -94,20 +99,47 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
-function databaseUrl(env: Env): string | null {
-  const raw = env.DATABASE_URL;
+function postgresUrl(env: Env, name: string): URL | null {
+  const raw = env[name];
   if (raw === undefined || raw.trim() === '') return null;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', `is not a URL (expected postgres://user@host:5432/database)`);
+    throw new ConfigError(name, `is not a URL (expected postgres://user@host:5432/database)`);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+    throw new ConfigError(name, `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
   }
-  if (url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a database, e.g. postgres://localhost/land_survey');
-  return raw;
+  if (url.pathname.length <= 1) throw new ConfigError(name, 'must name a database, e.g. postgres://localhost/land_survey');
+  return url;
+}
+
+/** The login role of request connections, created by migrations/0014. */
+export const REQUEST_DB_USER = 'lsp_request';
+
+/** DATABASE_URL with the request role as its user, without the owner's password. */
+export function requestUrlFor(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.username = REQUEST_DB_USER;
+  url.password = '';
+  return url.toString();
+}
+
+function requestDatabaseUrl(env: Env, databaseUrl: URL | null): string | null {
+  const request = postgresUrl(env, 'REQUEST_DATABASE_URL');
+  if (!databaseUrl) {
+    if (request) throw new ConfigError('REQUEST_DATABASE_URL', 'needs DATABASE_URL too (the owner connection runs migrations)');
+    return null;
+  }
+  if (!request) return requestUrlFor(databaseUrl.toString());
+  if (decodeURIComponent(request.username) === decodeURIComponent(databaseUrl.username)) {
+    throw new ConfigError('REQUEST_DATABASE_URL', 'must name another user than DATABASE_URL (requests must not connect as the owner)');
+  }
+  if (request.pathname !== databaseUrl.pathname) {
+    throw new ConfigError('REQUEST_DATABASE_URL', `must name the same database as DATABASE_URL (${databaseUrl.pathname.slice(1)})`);
+  }
+  return env.REQUEST_DATABASE_URL!;
 }
 
 const GIB = 1024 ** 3;
@@ -118,8 +150,10 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = text(env, 'LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const dataDir = text(env, 'DATA_DIR', '.data');
+  const databaseUrl = postgresUrl(env, 'DATABASE_URL');
   return {
-    databaseUrl: databaseUrl(env),
+    databaseUrl: databaseUrl ? env.DATABASE_URL! : null,
+    requestDatabaseUrl: requestDatabaseUrl(env, databaseUrl),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
     dataDir: dataDir.startsWith('memory://') ? dataDir : path.resolve(REPO_ROOT, dataDir),
     host: text(env, 'HOST', '0.0.0.0'),

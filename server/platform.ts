@@ -17,6 +17,9 @@ export async function prepareDatabase(config: Config): Promise<PreparedDatabase>
   const db = await openDatabase(config);
   try {
     const migrationsApplied = await migrate(db);
+    // The role request connections log in as exists now (migrations/0014): refuse to serve
+    // requests on one that could leave row-level security.
+    await db.checkRequestRole();
     await loadReferenceData(db);
     // No import or check runs before the app starts: scratch tables and running checks left now
     // belong to interrupted ones.

@@ -1,9 +1,10 @@
 // How queries run: as an actor (a request) or as the system (migrations, seed, CLI, login).
 //
-// Actor transactions switch to the lsp_app role and carry the session's token hash in app.session,
-// both SET LOCAL, so they end with the transaction and never leak to the next user of a pooled
-// connection. Row-level security (migrations/0006) derives the user, role and district from that
-// session in the database itself.
+// Actor transactions run on the request connections (Database.requests: on a server, a login role
+// that cannot leave row-level security, migrations/0014), switch to the lsp_app role and carry the
+// session's token hash in app.session, both SET LOCAL, so they end with the transaction and never
+// leak to the next user of a pooled connection. Row-level security (migrations/0006) derives the
+// user, role and district from that session in the database itself.
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './engine.ts';
 import type { DB } from './schema.ts';
@@ -20,7 +21,7 @@ export const ANONYMOUS: ActorContext = { sessionTokenHash: null };
 export type Tx = Transaction<DB>;
 
 export function asActor<T>(db: Database, actor: ActorContext, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute(async (tx) => {
+  return db.requests.transaction().execute(async (tx) => {
     await sql`SELECT set_config('role', ${APP_DB_ROLE}, true), set_config('app.session', ${actor.sessionTokenHash ?? ''}, true)`.execute(tx);
     return work(tx);
   });

@@ -7,9 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { postgis } from '@electric-sql/pglite-postgis';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { requestUrlFor } from '../config.ts';
 import { Mutex } from './mutex.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
@@ -24,7 +25,20 @@ export type CopyIn = (copySql: string, data: Buffer) => Promise<void>;
 
 export interface Database {
   readonly engine: EngineKind;
+  /** The owner's connections: migrations and the system work no request controls (asSystem). */
   readonly kysely: Kysely<DB>;
+  /**
+   * The connections request transactions run on (asActor). On a server they log in as a role
+   * that is neither superuser nor owner nor a member of either (lsp_request, migrations/0014),
+   * so no SQL on them can leave row-level security. The embedded engine has one connection:
+   * this is the owner's, and only SET LOCAL ROLE separates a request from it (docs/security.md).
+   */
+  readonly requests: Kysely<DB>;
+  /**
+   * Refuses (with the reason) request connections that could leave row-level security: a
+   * superuser, a role that bypasses it, the owner or a member of it. Run after migrating.
+   */
+  checkRequestRole(): Promise<void>;
   /** One transaction on one connection, as the connecting (owning) role: migrations, seeding, CLI. */
   scriptTransaction<T>(work: (exec: ScriptExec, copyIn: CopyIn) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -36,10 +50,10 @@ const DATE_OID = 1082;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-export async function openServerDatabase(url: string, poolMax = 10): Promise<Database> {
+function serverPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: poolMax,
+    max,
     types: {
       getTypeParser(oid: number, format?: 'text' | 'binary') {
         if (oid === DATE_OID) return (value: string) => value;
@@ -52,12 +66,66 @@ export async function openServerDatabase(url: string, poolMax = 10): Promise<Dat
   // is reported as an 'error' event; unheard, it would crash the process. The pool has already
   // discarded that connection and opens a new one for the next query, so there is nothing to do.
   pool.on('error', () => undefined);
+  return pool;
+}
+
+interface RequestRoleFacts {
+  role: string;
+  database: string;
+  superuser: boolean;
+  bypassesRls: boolean;
+  ownerMember: boolean;
+  databaseOwnerMember: boolean;
+  appMember: boolean;
+}
+
+/**
+ * @param url the owner's connection (DATABASE_URL)
+ * @param requestUrl request connections (REQUEST_DATABASE_URL); by default the same server and
+ *   database as the user lsp_request. They are opened when first used, after migrations made the role.
+ */
+export async function openServerDatabase(url: string, poolMax = 10, requestUrl = requestUrlFor(url)): Promise<Database> {
+  const pool = serverPool(url, poolMax);
+  const requestPool = serverPool(requestUrl, poolMax);
   // Surface a bad URL or a stopped server at start, with the server's own message.
   const probe = await pool.connect();
+  const ownerDatabase = await probe.query<{ name: string }>('SELECT current_database() AS name').then(
+    (result) => result.rows[0]?.name,
+    (error: unknown) => {
+      probe.release();
+      throw error;
+    },
+  );
   probe.release();
+  const requests = new Kysely<DB>({ dialect: new PostgresDialect({ pool: requestPool }) });
   return {
     engine: 'server',
     kysely: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
+    requests,
+    async checkRequestRole() {
+      const { rows } = await sql<RequestRoleFacts>`
+        SELECT current_user AS role, current_database() AS database, r.rolsuper AS superuser, r.rolbypassrls AS "bypassesRls",
+               pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass), 'USAGE') AS "ownerMember",
+               pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE') AS "databaseOwnerMember",
+               pg_has_role(current_user, 'lsp_app', 'USAGE') AS "appMember"
+          FROM pg_roles r WHERE r.rolname = current_user`.execute(requests);
+      const facts = rows[0];
+      if (!facts) throw new Error('request connection: cannot read its own role');
+      const problems = [
+        facts.superuser && 'is a superuser',
+        facts.bypassesRls && 'bypasses row-level security',
+        facts.ownerMember && `has the rights of the tables' owner`,
+        facts.databaseOwnerMember && 'has the rights of the database owner',
+        !facts.appMember && 'is not granted lsp_app',
+        facts.database !== ownerDatabase && `is connected to database ${facts.database}, not ${ownerDatabase}`,
+      ].filter(Boolean);
+      if (problems.length) {
+        throw new Error(
+          `请求连接的数据库角色 ${facts.role} 不安全 / the request connection's role ${facts.role} ${problems.join(', ')}: ` +
+            'set REQUEST_DATABASE_URL to a login role granted lsp_app only (docs/security.md)',
+        );
+      }
+    },
     async scriptTransaction(work) {
       const client = await pool.connect();
       try {
@@ -77,7 +145,7 @@ export async function openServerDatabase(url: string, poolMax = 10): Promise<Dat
       }
     },
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), requestPool.end()]);
     },
   };
 }
@@ -146,9 +214,14 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
     throw error;
   });
   const mutex = new Mutex();
+  const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) });
   return {
     engine: 'embedded',
-    kysely: new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) }),
+    kysely,
+    requests: kysely,
+    async checkRequestRole() {
+      // One connection, the owner's: nothing to check, and nothing this could promise.
+    },
     scriptTransaction(work) {
       return mutex.run(() =>
         pglite.transaction(async (tx) => {
@@ -175,9 +248,14 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
   };
 }
 
-export function openDatabase(config: { databaseUrl: string | null; dataDir: string; databasePoolMax: number }): Promise<Database> {
+export function openDatabase(config: {
+  databaseUrl: string | null;
+  requestDatabaseUrl: string | null;
+  dataDir: string;
+  databasePoolMax: number;
+}): Promise<Database> {
   return config.databaseUrl
-    ? openServerDatabase(config.databaseUrl, config.databasePoolMax)
+    ? openServerDatabase(config.databaseUrl, config.databasePoolMax, config.requestDatabaseUrl ?? undefined)
     : openEmbeddedDatabase({ dataDir: config.dataDir });
 }
 

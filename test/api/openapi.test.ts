@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../server/config.ts';
 import { readMigrationFiles } from '../../server/db/migrator.ts';
-import { openTestApp, type TestApp } from '../support/app.ts';
+import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
+import { DEMO_PASSWORD } from '../support/data.ts';
 import { expectError } from './helpers.ts';
 
 interface Operation {
@@ -93,8 +94,10 @@ describe('OpenAPI, docs and fallbacks (embedded engine)', () => {
     expect(response.body).toMatch(/swagger/i);
   });
 
-  it('reports the embedded engine, its versions and no pending migrations at /api/health', async () => {
-    const response = await test.app.inject({ method: 'GET', url: '/api/health' });
+  it('reports the embedded engine, its versions and no pending migrations at /api/health to the city administrator', async () => {
+    const admin = new TestClient(test.app);
+    expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
+    const response = await admin.get('/api/health');
     expect(response.statusCode).toBe(200);
     const health = response.json();
     expect(health).toMatchObject({

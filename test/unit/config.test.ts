@@ -54,6 +54,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('derives the request connections\' URL from DATABASE_URL, or validates REQUEST_DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.example:5432/land_survey' }).requestDatabaseUrl).toBe(
+      'postgres://lsp_request@db.example:5432/land_survey',
+    );
+    expect(loadConfig({}).requestDatabaseUrl).toBeNull();
+    const explicit = 'postgres://lsp_request:pw@db.example:5432/land_survey';
+    expect(loadConfig({ DATABASE_URL: 'postgres://owner@db.example/land_survey', REQUEST_DATABASE_URL: explicit }).requestDatabaseUrl).toBe(explicit);
+    expect(configErrorOf({ REQUEST_DATABASE_URL: explicit }).variable).toBe('REQUEST_DATABASE_URL');
+    expect(configErrorOf({ DATABASE_URL: 'postgres://owner@db.example/land_survey', REQUEST_DATABASE_URL: 'postgres://owner@db.example/land_survey' }).message).toMatch(/another user/);
+    expect(configErrorOf({ DATABASE_URL: 'postgres://owner@db.example/land_survey', REQUEST_DATABASE_URL: 'postgres://lsp_request@db.example/other' }).message).toMatch(/same database/);
+    expect(configErrorOf({ DATABASE_URL: 'postgres://owner@db.example/land_survey', REQUEST_DATABASE_URL: 'http://x/y' }).variable).toBe('REQUEST_DATABASE_URL');
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],

@@ -23,13 +23,14 @@ export interface Session {
   csrfToken: string;
 }
 
+/** Anonymous visitors get the status only; the city administrator and auditor also the detail. */
 export interface Health {
-  status: 'ok' | 'degraded';
-  engine: 'server' | 'embedded';
-  postgres: string;
-  postgis: string;
-  migrations: { applied: number; pending: string[]; latest: string | null };
-  capabilities: { mvt: boolean; geosRaisesErrors: boolean };
+  status: 'ok' | 'degraded' | 'down';
+  engine?: 'server' | 'embedded';
+  postgres?: string;
+  postgis?: string;
+  migrations?: { applied: number; pending: string[]; latest: string | null };
+  capabilities?: { mvt: boolean; geosRaisesErrors: boolean };
 }
 
 export interface AdminUnit {
@@ -156,7 +157,7 @@ export function errorMessage(err: unknown): string {
 }
 
 function isHealth(body: unknown): body is Health {
-  return typeof body === 'object' && body !== null && 'status' in body && 'engine' in body && 'migrations' in body;
+  return typeof body === 'object' && body !== null && 'status' in body && !('error' in body);
 }
 
 export async function getHealth(): Promise<Health> {

@@ -15,14 +15,16 @@ const districtCount = byId('district-count');
 // ---- 系统状态 ----
 
 function healthRows(health: Health): [string, string][] {
+  // Only signed-in city roles are told the engine and its versions.
+  if (!health.migrations || !health.capabilities) return [];
   const { applied, pending, latest } = health.migrations;
   let migrations = `已应用 ${applied} 个`;
   migrations += pending.length > 0 ? `，待执行 ${pending.length} 个：${pending.join('、')}` : '，无待执行';
   if (latest) migrations += `（最新：${latest}）`;
   return [
     ['数据库引擎', health.engine === 'server' ? '服务器 PostgreSQL' : '内嵌 PGlite'],
-    ['PostgreSQL 版本', health.postgres],
-    ['PostGIS 版本', health.postgis],
+    ['PostgreSQL 版本', health.postgres ?? '—'],
+    ['PostGIS 版本', health.postgis ?? '—'],
     ['迁移', migrations],
     ['矢量瓦片编码', health.capabilities.mvt ? '数据库 ST_AsMVT' : '应用内编码'],
   ];
@@ -33,9 +35,10 @@ export async function loadHealth(): Promise<void> {
   try {
     const health = await getHealth();
     const ok = health.status === 'ok';
+    const label = ok ? '运行正常' : health.status === 'down' ? '数据库无响应' : '部分功能降级';
     const facts = h('dl', 'facts');
     for (const [term, value] of healthRows(health)) facts.append(h('dt', '', term), h('dd', '', value));
-    healthBox.replaceChildren(h('p', `badge ${ok ? 'badge-ok' : 'badge-warn'}`, ok ? '运行正常' : '部分功能降级'), facts);
+    healthBox.replaceChildren(h('p', `badge ${ok ? 'badge-ok' : 'badge-warn'}`, label), facts);
   } catch (err) {
     const retry = button('重试');
     retry.addEventListener('click', () => void loadHealth());

@@ -11,6 +11,8 @@ export const authErrors = {
       `Too many failed logins: the account is locked until ${shanghaiTime(lockedUntil).en}`,
       { lockedUntil: lockedUntil.toISOString() },
     ),
+  wrongCurrentPassword: () =>
+    new AppError(403, 'AUTH_WRONG_CURRENT_PASSWORD', '当前密码错误', 'The current password is wrong'),
   accountDisabled: () => new AppError(403, 'AUTH_ACCOUNT_DISABLED', '账户已停用', 'The account is disabled'),
   sessionExpired: () => new AppError(401, 'AUTH_SESSION_EXPIRED', '登录已过期，请重新登录', 'The session has expired: log in again'),
   csrfMissing: () =>

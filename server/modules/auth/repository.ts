@@ -39,21 +39,50 @@ export function findLoginCandidate(db: Database, username: string): Promise<Logi
     .executeTakeFirst();
 }
 
-/** Counts a failed login; at the threshold the account locks and the count starts again. */
-export function recordFailedLogin(db: Database, userId: string, threshold: number, lockMinutes: number): Promise<Date | null> {
-  return asSystem(db, async (tx) => {
-    const row = await tx
-      .updateTable('users')
-      .set({
-        failed_login_count: sql`CASE WHEN failed_login_count + 1 >= ${threshold} THEN 0 ELSE failed_login_count + 1 END`,
-        locked_until: sql`CASE WHEN failed_login_count + 1 >= ${threshold}
-                               THEN now() + make_interval(mins => ${lockMinutes}) ELSE locked_until END`,
-      })
-      .where('id', '=', userId)
-      .returning('locked_until')
-      .executeTakeFirstOrThrow();
-    return row.locked_until && row.locked_until > new Date() ? row.locked_until : null;
-  });
+export type PasswordCheckStart = { allowed: true } | { allowed: false; lockedUntil: Date };
+
+/**
+ * Claims one of the account's password checks before the password is verified, in one UPDATE …
+ * RETURNING, so that checks sent at the same time cannot all read the same count: the row lock
+ * orders them. failed_login_count counts the checks since the last success, those still running
+ * included. While the account is locked nothing is claimed. When the threshold's worth of checks
+ * are already claimed, the next attempt locks the account at once (the count starts again): at
+ * most `threshold` passwords are verified before a lock, however many are sent together, and a
+ * right password still being verified then finds the lock (openSession).
+ */
+export async function beginPasswordCheck(db: Database, userId: string, threshold: number, lockMinutes: number): Promise<PasswordCheckStart> {
+  const row = await db.kysely
+    .updateTable('users')
+    .set({
+      failed_login_count: sql`CASE WHEN locked_until > now() THEN failed_login_count
+                                   WHEN failed_login_count >= ${threshold} THEN 0
+                                   ELSE failed_login_count + 1 END`,
+      locked_until: sql`CASE WHEN locked_until > now() THEN locked_until
+                             WHEN failed_login_count >= ${threshold} THEN now() + make_interval(mins => ${lockMinutes})
+                             ELSE locked_until END`,
+    })
+    .where('id', '=', userId)
+    .returning(['locked_until as lockedUntil', sql<boolean>`coalesce(locked_until > now(), false)`.as('locked')])
+    .executeTakeFirstOrThrow();
+  return row.locked && row.lockedUntil ? { allowed: false, lockedUntil: row.lockedUntil } : { allowed: true };
+}
+
+/**
+ * Ends a claimed check whose password was wrong (it is already counted): once the threshold's
+ * worth have failed, the account locks and the count starts again. Returns the lock in force.
+ */
+export async function recordFailedLogin(db: Database, userId: string, threshold: number, lockMinutes: number): Promise<Date | null> {
+  const row = await db.kysely
+    .updateTable('users')
+    .set({
+      locked_until: sql`CASE WHEN failed_login_count >= ${threshold} AND NOT coalesce(locked_until > now(), false)
+                             THEN now() + make_interval(mins => ${lockMinutes}) ELSE locked_until END`,
+      failed_login_count: sql`CASE WHEN failed_login_count >= ${threshold} THEN 0 ELSE failed_login_count END`,
+    })
+    .where('id', '=', userId)
+    .returning(['locked_until as lockedUntil', sql<boolean>`coalesce(locked_until > now(), false)`.as('locked')])
+    .executeTakeFirstOrThrow();
+  return row.locked ? row.lockedUntil : null;
 }
 
 export interface NewSession {
@@ -65,13 +94,29 @@ export interface NewSession {
   userAgent: string | null;
 }
 
-export function openSession(db: Database, session: NewSession): Promise<void> {
+/**
+ * Opens a session after the right password, unless the account was locked meanwhile (a check
+ * that ran beside this one failed): then no session, and the lock is returned. The reset and the
+ * lock test are one UPDATE, so a lock committed before it is seen and one committed after it was
+ * set after this login.
+ */
+export function openSession(db: Database, session: NewSession): Promise<{ lockedUntil: Date } | null> {
   return asSystem(db, async (tx) => {
-    await tx
+    const unlocked = await tx
       .updateTable('users')
       .set({ failed_login_count: 0, locked_until: null })
       .where('id', '=', session.userId)
-      .execute();
+      .where(sql<boolean>`NOT coalesce(locked_until > now(), false)`)
+      .returning('id')
+      .executeTakeFirst();
+    if (!unlocked) {
+      const { locked_until: lockedUntil } = await tx
+        .selectFrom('users')
+        .select('locked_until')
+        .where('id', '=', session.userId)
+        .executeTakeFirstOrThrow();
+      return { lockedUntil: lockedUntil ?? new Date() };
+    }
     await tx
       .insertInto('sessions')
       .values({
@@ -85,6 +130,7 @@ export function openSession(db: Database, session: NewSession): Promise<void> {
       .execute();
     // Expired sessions of anyone are swept here rather than by a timer.
     await tx.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+    return null;
   });
 }
 

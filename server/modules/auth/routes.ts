@@ -4,11 +4,13 @@ import { errorResponses } from '../../errors.ts';
 import { asSystem } from '../../db/context.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { authErrors } from './errors.ts';
-import { burnVerificationTime, verifyPassword } from './passwords.ts';
-import { PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, preSessionCsrfToken, requireUser } from './plugin.ts';
-import { closeSession, findLoginCandidate, lookupSession, openSession, recordFailedLogin } from './repository.ts';
+import { checkAccountPassword } from './password-check.ts';
+import { burnVerificationTime } from './passwords.ts';
+import { SESSION_COOKIE, preSessionCsrfToken, requireUser } from './plugin.ts';
+import { passwordChangeRoute } from './password-routes.ts';
+import { closeSession, findLoginCandidate } from './repository.ts';
 import { LoginBody, SessionResponse, SessionUserSchema } from './schemas.ts';
-import { newToken, sha256Hex } from './tokens.ts';
+import { issueSession } from './session-issue.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, db } = app;
@@ -52,14 +54,15 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await audit('auth.login_failed', { username, reason: 'unknown_user' });
         throw authErrors.invalidCredentials();
       }
-      if (candidate.lockedUntil && candidate.lockedUntil > new Date()) {
+      // Refused while locked before the password is looked at; see password-check.ts.
+      const check = await checkAccountPassword(db, config, candidate, password);
+      if (check.outcome === 'locked') {
         await audit('auth.login_refused', { username, reason: 'locked' });
-        throw authErrors.accountLocked(candidate.lockedUntil);
+        throw authErrors.accountLocked(check.lockedUntil);
       }
-      if (!(await verifyPassword(candidate.passwordHash, password))) {
-        const lockedUntil = await recordFailedLogin(db, candidate.id, config.lockoutThreshold, config.lockoutMinutes);
-        await audit('auth.login_failed', { username, reason: 'wrong_password', locked: lockedUntil !== null });
-        throw lockedUntil ? authErrors.accountLocked(lockedUntil) : authErrors.invalidCredentials();
+      if (check.outcome === 'wrong') {
+        await audit('auth.login_failed', { username, reason: 'wrong_password', locked: check.lockedUntil !== null });
+        throw check.lockedUntil ? authErrors.accountLocked(check.lockedUntil) : authErrors.invalidCredentials();
       }
       // Only after the password: otherwise any guess would learn that the account exists.
       if (candidate.disabled) {
@@ -67,31 +70,16 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw authErrors.accountDisabled();
       }
 
-      const token = newToken();
-      const tokenHash = sha256Hex(token);
-      const csrfToken = newToken();
-      await openSession(db, {
-        tokenHash,
-        userId: candidate.id,
-        csrfToken,
-        ttlMinutes: config.sessionTtlMinutes,
-        clientIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? null,
-      });
-      const session = await lookupSession(db, tokenHash);
-      if (session.status !== 'valid') throw authErrors.invalidCredentials();
+      const issued = await issueSession(app, request, reply, candidate.id);
+      // A wrong password checked beside this one locked the account: no login during a lock.
+      if ('lockedUntil' in issued) {
+        await audit('auth.login_refused', { username, reason: 'locked_during_check' });
+        throw authErrors.accountLocked(issued.lockedUntil);
+      }
       await asSystem(db, (tx) =>
-        recordAudit(tx, session.user, { action: 'auth.login', objectType: 'user', objectId: session.user.id, clientIp: request.ip }),
+        recordAudit(tx, issued.user, { action: 'auth.login', objectType: 'user', objectId: issued.user.id, clientIp: request.ip }),
       );
-      reply.setCookie(SESSION_COOKIE, token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure,
-        maxAge: config.sessionTtlMinutes * 60,
-      });
-      reply.clearCookie(PRE_SESSION_CSRF_COOKIE, { path: '/' });
-      return { user: session.user, csrfToken };
+      return issued;
     },
   );
 
@@ -124,4 +112,6 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => requireUser(request),
   );
+
+  passwordChangeRoute(app);
 };

@@ -39,7 +39,7 @@ const ROLES_WITH_DISTRICT: readonly UserRole[] = ['district_operator', 'surveyor
 export async function createUser(db: Queryable, input: NewUser): Promise<UserSummary> {
   const username = input.username.trim().toLowerCase();
   if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(username)) throw userErrors.badUsername(input.username);
-  if (input.password.length < MIN_PASSWORD_LENGTH) throw userErrors.weakPassword(MIN_PASSWORD_LENGTH);
+  checkNewPassword(input.password);
   const districtCode = input.districtCode ?? null;
   if (ROLES_WITH_DISTRICT.includes(input.role) && !districtCode) throw userErrors.districtRequired(input.role);
   if (districtCode) {
@@ -77,4 +77,37 @@ export function listUsers(db: Queryable): Promise<UserSummary[]> {
     .select(USER_SUMMARY_COLUMNS)
     .orderBy('username')
     .execute();
+}
+
+/** The new password's rules, checked before anything is hashed or stored. */
+export function checkNewPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw userErrors.weakPassword(MIN_PASSWORD_LENGTH);
+}
+
+/**
+ * Sets an account's password and clears its lock-out. The database then ends every session of
+ * the account (migrations/0014). As a request, only the city administrator may (policy users_update).
+ */
+export async function setPassword(db: Queryable, userId: string, password: string): Promise<UserSummary> {
+  checkNewPassword(password);
+  const user = await db
+    .updateTable('users')
+    .set({ password_hash: await hashPassword(password), password_changed_at: sql`now()`, failed_login_count: 0, locked_until: null })
+    .where('id', '=', userId)
+    .returning(USER_SUMMARY_COLUMNS)
+    .executeTakeFirst();
+  if (!user) throw userErrors.notFound(userId);
+  return user;
+}
+
+/** Disables or re-enables an account; disabling ends its sessions for good (migrations/0014). */
+export async function setDisabled(db: Queryable, userId: string, disabled: boolean): Promise<UserSummary> {
+  const user = await db
+    .updateTable('users')
+    .set({ disabled })
+    .where('id', '=', userId)
+    .returning(USER_SUMMARY_COLUMNS)
+    .executeTakeFirst();
+  if (!user) throw userErrors.notFound(userId);
+  return user;
 }

@@ -5,7 +5,8 @@ import { asActor } from '../../db/context.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { UserRoleSchema } from '../auth/schemas.ts';
-import { createUser, listUsers } from './repository.ts';
+import { userErrors } from './errors.ts';
+import { createUser, listUsers, setDisabled, setPassword } from './repository.ts';
 
 const UserSummarySchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -63,6 +64,59 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return created;
       });
       return reply.code(201).send(user);
+    },
+  );
+
+  const UserParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+  app.post(
+    '/api/users/:id/password',
+    {
+      preHandler: requireRole('city_admin'),
+      schema: {
+        tags: ['users'],
+        summary: '重置密码 / set another account\'s password (city administrator): clears its lock-out, ends all its sessions',
+        params: UserParams,
+        body: Type.Object({ newPassword: Type.String({ minLength: 1, maxLength: 256 }) }),
+        response: { 200: UserSummarySchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const actor = requireUser(request);
+      return asActor(app.db, request.actor, async (tx) => {
+        const user = await setPassword(tx, request.params.id, request.body.newPassword);
+        await recordAudit(tx, actor, { action: 'user.password_reset', objectType: 'user', objectId: user.id, detail: { username: user.username }, clientIp: request.ip });
+        return user;
+      });
+    },
+  );
+
+  app.patch(
+    '/api/users/:id',
+    {
+      preHandler: requireRole('city_admin'),
+      schema: {
+        tags: ['users'],
+        summary: '停用或启用账户 / disable or re-enable an account (city administrator): disabling ends all its sessions',
+        params: UserParams,
+        body: Type.Object({ disabled: Type.Boolean() }),
+        response: { 200: UserSummarySchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const actor = requireUser(request);
+      if (request.body.disabled && request.params.id === actor.id) throw userErrors.cannotDisableSelf();
+      return asActor(app.db, request.actor, async (tx) => {
+        const user = await setDisabled(tx, request.params.id, request.body.disabled);
+        await recordAudit(tx, actor, {
+          action: request.body.disabled ? 'user.disabled' : 'user.enabled',
+          objectType: 'user',
+          objectId: user.id,
+          detail: { username: user.username },
+          clientIp: request.ip,
+        });
+        return user;
+      });
     },
   );
 };
