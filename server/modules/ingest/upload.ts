@@ -13,7 +13,7 @@ import { crsFromEpsg } from './crs.ts';
 import { IngestError } from './errors.ts';
 import { inspectPackage } from './importer.ts';
 import type { ImportQueue, ImportOutcome } from './jobs.ts';
-import { archiveInUse, findSameSubmission, insertSubmission } from './submission-repository.ts';
+import { archiveInUse, explainDuplicate, findSameSubmission, insertSubmission } from './submission-repository.ts';
 
 export interface UploadRequest {
   surveyId: string;
@@ -84,7 +84,7 @@ export async function receivePackage(
     }),
   ).catch(async (error: unknown) => {
     await discardUnreferenced(db, archived);
-    throw error;
+    throw await explainDuplicate(db, { ...request, sha256: archived.sha256 }, error);
   });
   const outcome = queue.enqueue({
     submissionId,
