@@ -192,11 +192,41 @@ describe.each(ENGINES)('packages that are not what their survey expects, on the 
     // Now it stands: the same file again is refused.
     expectError(await operator.upload(`/api/submissions?surveyId=${changeId}`, 'again.zip', other), 409, 'PACKAGE_ALREADY_SUBMITTED');
   });
+});
 
-  it('loads the demo history past a second baseline, without throwing', async () => {
+describe.each(ENGINES)('the demo history after a user sent a second baseline, on the %s engine', (engine) => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await openTestApp(engine, { ARCHIVE_DIR: tempDir('lsp-archive-'), IMPORT_WORK_DIR: tempDir('lsp-work-') });
+  }, 120_000);
+  afterAll(() => test?.drop());
+
+  it('goes by the applied baseline and reports what stops it in a line, without throwing', async () => {
+    const admin = new TestClient(test.app);
+    const operator = new TestClient(test.app);
+    expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
+    expect((await operator.login('chongming', DEMO_PASSWORD)).statusCode).toBe(200);
+    const nationalId = await nationalSurveyId(test.db);
+    for (const rule of ['TOPO_GAP', 'AREA_DISTRICT_TOTAL']) {
+      expect((await admin.request('PUT', `/api/surveys/${nationalId}/quality-rules/${rule}`, { body: { enabled: false } })).statusCode).toBe(200);
+    }
+    const send = async (zip: Buffer, name: string) => {
+      const response = await operator.upload(`/api/submissions?surveyId=${nationalId}`, name, zip);
+      expect(response.statusCode, response.body).toBe(202);
+      await test.app.imports.idle();
+      return response.json<{ id: string }>().id;
+    };
+    const first = await send(await packageOf([parcel(0), parcel(1)]), '崇明-基础.zip');
+    expect((await admin.post(`/api/submissions/${first}/accept`)).statusCode).toBe(200);
+    expect((await operator.post(`/api/submissions/${first}/apply`)).statusCode).toBe(200);
+    // A user sends another baseline of the district afterwards.
+    await send(await packageOf([parcel(0), parcel(1), parcel(2)]), '崇明-基础-又一套.zip');
+
     const messages: string[] = [];
     await seedDemoHistory(test.app, { info: (message) => messages.push(message) }, [{ districtCode: '310151', operator: 'chongming', parcels: 300, seed: 5 }]);
-    // The applied baseline is the one the history goes by; whatever stops it later is a line, not a throw.
+    // Past the baseline: the generated 2020 change package does not fit this test baseline, and stops it, in a line.
     expect(messages.join('\n')).not.toMatch(/baseline is/);
+    expect(messages.join('\n')).toMatch(/2020/);
   }, 300_000);
 });
