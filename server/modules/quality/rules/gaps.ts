@@ -40,7 +40,7 @@ export const gaps: SetRule = {
     zh: '区界线内（或成果包行政区范围内）的土地应全部被地类图斑覆盖；报告每处缝隙的面积、形状与相邻图斑。',
     en: 'All land inside the district boundary must be covered by land-use parcels; each gap is reported with its area, shape and neighbouring parcels.',
   },
-  params: { minAreaM2: 0.1, minWidthM: 0.01, extent: 'district', minShare: 0.9 },
+  params: { minAreaM2: 0.1, minWidthM: 0.01, extent: 'district', minShare: 0.5 },
   paramSpecs: {
     minShare: {
       type: 'number',
