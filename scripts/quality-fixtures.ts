@@ -27,6 +27,7 @@ const DISTRICTS: Record<string, { name: string; origin: [number, number]; villag
   '310113': { name: '宝山区', origin: [121.41, 31.39], village: '宝山区顾村镇沈杨村' },
   '310114': { name: '嘉定区', origin: [121.23, 31.35], village: '嘉定区马陆镇大裕村' },
   '310116': { name: '金山区', origin: [121.29, 30.82], village: '金山区朱泾镇待泾村' },
+  '310117': { name: '松江区', origin: [121.23, 31.03], village: '松江区永丰街道仓吉村' },
 };
 let district = '310151';
 let [E0, N0] = [0, 0];
@@ -391,6 +392,26 @@ const CASES: CaseDefinition[] = [
       under.attributes.TBMJ = Math.round((Number(under.attributes.TBMJ) - 0.02) * 100) / 100;
       under.attributes.TBDLMJ = under.attributes.TBMJ;
       return { DLTB: [exact, over, under], expect: [find('AREA_TBMJ', over), find('AREA_TBMJ', under), find('AREA_DISTRICT_TOTAL', null)] };
+    },
+  },
+  {
+    name: 'package-kind',
+    description:
+      'Three clean 水田 squares with no change fields (BGQBSM, BGRQ): a baseline, uploaded under the 2020 land-use change survey. One finding for the package, not one per record.',
+    rules: ['PKG_KIND_MATCHES_SURVEY'],
+    survey: { kind: 'land_use_change', year: 2020 },
+    build() {
+      return { DLTB: paddies(3), expect: [{ rule: 'PKG_KIND_MATCHES_SURVEY', bsm: null }] };
+    },
+  },
+  {
+    name: 'baseline-exists',
+    description: 'A district whose baseline of three 水田 squares is applied receives a second baseline of the same squares under the national survey: it could never be applied.',
+    rules: ['PKG_BASELINE_EXISTS'],
+    district: '310117',
+    build() {
+      const baseline = paddies(3);
+      return { baseline, DLTB: paddies(3), expect: [{ rule: 'PKG_BASELINE_EXISTS', bsm: null }] };
     },
   },
   // Change packages (变更调查, 2020), each over a baseline of 100 m squares of 水田 in its own district.

@@ -34,6 +34,10 @@ export function translateDatabaseError(error: unknown): AppError | null {
     case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
       return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
     case '23505':
+      if (constraint === 'submissions_one_per_file') {
+        // Two uploads of one file at once: the index let one through (see ingest/submission-repository.ts).
+        return new AppError(409, 'PACKAGE_ALREADY_SUBMITTED', '同一文件已为同一调查任务和区提交过（另一次上传同时送达）', 'This file was already submitted for this survey and district (by another upload at the same moment)');
+      }
       if (constraint?.endsWith('_one_current')) {
         return new AppError(409, 'VERSION_OVERLAP', `该图斑已有现状版本，须先关闭：${constraint}`, `The parcel already has a current version; close it first: ${constraint}`, { constraint });
       }

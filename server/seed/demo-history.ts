@@ -2,11 +2,14 @@
 // as the baseline and 2019 frozen, then for 2020-2023 a change package per district (made by the
 // change generator from the same baseline), uploaded, checked, accepted and applied as the city
 // would, each year frozen at its 12月31日 snapshot. Idempotent: what is done already is skipped,
-// so a restart carries on where an interrupted seed stopped.
+// so a restart carries on where an interrupted seed stopped. What users did meanwhile (a second
+// baseline uploaded, a package rejected) is no fault of the demo's: a refusal is reported in one
+// line and the history stops there, with no stack trace.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { asSystem } from '../db/context.ts';
+import { AppError } from '../errors.ts';
 import type { SessionUser } from '../modules/auth/repository.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
 import { applySubmission } from '../modules/versions/apply.ts';
@@ -33,24 +36,45 @@ async function surveyId(app: FastifyInstance, kind: 'national' | 'land_use_chang
   return survey.id;
 }
 
-/** The district's latest submission of a survey, if any. */
+/**
+ * The district's submission of a survey that the history goes by: the applied one (a later upload,
+ * say a user's second baseline, does not undo it), else the latest, if any.
+ */
 async function latestSubmission(app: FastifyInstance, survey: string, districtCode: string) {
   return app.db.kysely
     .selectFrom('submissions')
     .select(['id', 'state'])
     .where('survey_id', '=', survey)
     .where('district_code', '=', districtCode)
+    .orderBy((eb) => eb.case().when('state', '=', 'applied').then(0).else(1).end())
     .orderBy('created_at', 'desc')
     .executeTakeFirst();
 }
 
-/** Accepts and applies a checked submission; true when it is applied (now or before). */
-async function acceptAndApply(app: FastifyInstance, admin: SessionUser, submission: { id: string; state: string }): Promise<boolean> {
-  if (submission.state === 'applied') return true;
-  if (submission.state === 'checked') await acceptSubmission(app.db, submission.id, admin, null);
-  else if (submission.state !== 'accepted') return false;
-  await applySubmission(app.db, submission.id, { id: admin.id, role: admin.role });
-  return true;
+/** The platform's refusal of a step (an AppError: something a user's data can cause), as one log line; anything else is thrown. */
+async function refusal(step: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await step();
+    return null;
+  } catch (error) {
+    if (error instanceof AppError) return `${error.code}: ${error.en}`;
+    throw error;
+  }
+}
+
+/**
+ * Accepts and applies a checked submission. Returns null when it is applied (now or before), else
+ * why not: its state, or the platform's refusal.
+ */
+async function acceptAndApply(app: FastifyInstance, admin: SessionUser, submission: { id: string; state: string } | undefined): Promise<string | null> {
+  if (!submission) return 'missing';
+  if (submission.state === 'applied') return null;
+  if (submission.state !== 'checked' && submission.state !== 'accepted') return submission.state;
+  const refused = await refusal(async () => {
+    if (submission.state === 'checked') await acceptSubmission(app.db, submission.id, admin, null);
+    await applySubmission(app.db, submission.id, { id: admin.id, role: admin.role });
+  });
+  return refused ? `${submission.state}, not applied (${refused})` : null;
 }
 
 /** The first blocking findings of a submission's latest run, for the log. */
@@ -70,13 +94,16 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
   await app.imports.idle();
   const national = await surveyId(app, 'national', 2019);
   for (const demo of packages) {
-    const submission = await latestSubmission(app, national, demo.districtCode);
-    if (!submission || !(await acceptAndApply(app, admin, submission))) {
-      log.info(`demo history: the ${demo.districtCode} baseline is ${submission?.state ?? 'missing'}; history not loaded`);
+    const notApplied = await acceptAndApply(app, admin, await latestSubmission(app, national, demo.districtCode));
+    if (notApplied) {
+      log.info(`demo history: the ${demo.districtCode} baseline is ${notApplied}; history not loaded`);
       return;
     }
   }
-  if (!(await frozen(app, 2019))) await freezeYear(app.db, 2019, { id: admin.id, role: admin.role });
+  if (!(await frozen(app, 2019))) {
+    const refused = await refusal(() => freezeYear(app.db, 2019, { id: admin.id, role: admin.role }));
+    if (refused) return log.info(`demo history: 2019 was not frozen (${refused}); history not loaded`);
+  }
 
   const outDir = path.join(app.config.ingest.workDir, 'demo-history');
   const series = new Map<string, Map<number, string>>();
@@ -104,12 +131,14 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
         await app.imports.idle();
         submission = await latestSubmission(app, survey, demo.districtCode);
       }
-      if (!submission || !(await acceptAndApply(app, admin, submission))) {
-        log.info(`demo history: the ${demo.districtCode} ${year} change package is ${submission?.state ?? 'missing'}; stopping at ${year}${submission ? await blockingSummary(app, submission.id) : ''}`);
+      const notApplied = await acceptAndApply(app, admin, submission);
+      if (notApplied) {
+        log.info(`demo history: the ${demo.districtCode} ${year} change package is ${notApplied}; stopping at ${year}${submission ? await blockingSummary(app, submission.id) : ''}`);
         return;
       }
     }
-    await freezeYear(app.db, year, { id: admin.id, role: admin.role });
+    const refused = await refusal(() => freezeYear(app.db, year, { id: admin.id, role: admin.role }));
+    if (refused) return log.info(`demo history: ${year} was not frozen (${refused}); stopping at ${year}`);
     log.info(`demo history: ${year} applied and frozen`);
   }
   fs.rmSync(outDir, { recursive: true, force: true });

@@ -171,10 +171,17 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     }
     // The day before the time point there was nothing yet.
     expect((await admin.get('/api/features?bbox=121,31,122,32&asOf=2019-12-30')).json<{ numberReturned: number }>().numberReturned).toBe(0);
-    // A second baseline for the district is refused.
+    // A second baseline for the district is refused at check time: it could never be applied.
     const again = await upload(nationalId, await packageOf([{ name: 'DLTB', records: BASELINE.slice(0, 2), fields: DLTB_FIELDS }]), '崇明-基础-2.zip');
-    expect(blockingOf(again.findings)).toEqual([]);
-    await admin.post(`/api/submissions/${again.id}/accept`);
+    expect(blockingOf(again.findings)).toEqual([expect.stringMatching(/^PKG_BASELINE_EXISTS null District 310151 already has a baseline/)]);
+    expectError(await admin.post(`/api/submissions/${again.id}/accept`), 409, 'SUBMISSION_NOT_CHECKED');
+    // With that rule switched off for the survey, applying still refuses it.
+    const setRule = (enabled: boolean) => admin.request('PUT', `/api/surveys/${nationalId}/quality-rules/PKG_BASELINE_EXISTS`, { body: { enabled } });
+    expect((await setRule(false)).statusCode).toBe(200);
+    expect((await operator.post(`/api/submissions/${again.id}/quality-runs`)).statusCode).toBe(202);
+    await test.app.imports.idle();
+    expect((await admin.post(`/api/submissions/${again.id}/accept`)).statusCode).toBe(200);
+    expect((await setRule(true)).statusCode).toBe(200);
     expectError(await admin.post(`/api/submissions/${again.id}/apply`), 409, 'BASELINE_EXISTS');
     // Until it is turned down, the accepted package keeps the year from freezing.
     expectError(await admin.post('/api/snapshots', { year: 2019 }), 409, 'SNAPSHOT_NOT_FREEZABLE');
@@ -223,9 +230,12 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
 
   it('reports a baseline uploaded under a change survey once, as not a change package', async () => {
     const surveyId = (await admin.get('/api/surveys')).json<{ id: string; kind: string; year: number }[]>().find((s) => s.kind === 'land_use_change' && s.year === 2020)!.id;
-    // The district's parcels again, with no predecessor named: all of them lie on current parcels.
-    const zip = await packageOf([{ name: 'DLTB', records: BASELINE, fields: DLTB_FIELDS }]);
-    const { findings } = await upload(surveyId, zip, '崇明-基础-误传.zip');
+    // The baseline as it is, without change fields: the package rule says so, and no change rule runs.
+    const baseline = await upload(surveyId, await packageOf([{ name: 'DLTB', records: BASELINE, fields: DLTB_FIELDS }]), '崇明-基础-误传.zip');
+    expect(baseline.findings.map((f) => f.ruleId)).toEqual(['PKG_KIND_MATCHES_SURVEY']);
+    // The district's parcels again with change fields but no predecessor named: all of them lie on current parcels.
+    const dated = BASELINE.map((record) => ({ ...record, attributes: { ...record.attributes, BGQBSM: '', BGRQ: '2020-06-30', BGLX: '' } }));
+    const { findings } = await upload(surveyId, await packageOf([{ name: 'DLTB', records: dated, fields: CHANGE_FIELDS }]), '崇明-基础-误传-2.zip');
     const coverage = findings.filter((f) => f.ruleId === 'CHG_COVERAGE');
     expect(coverage).toHaveLength(1);
     expect(coverage[0]).toMatchObject({ severity: 'error', bsm: null });

@@ -2,9 +2,10 @@
 // case.json (which rules to run, with what parameters, and the findings a person expects); out/
 // holds findings.json, what the engine found, written by `npm run fixtures:quality` and compared
 // by test/db/quality-fixtures.test.ts on both engines. This is the runner both use: it imports the
-// in/ files through the real import path and runs the named rules. A change-package case
-// ("baseline": true) first applies in/baseline/ as its district's national-survey parcels, then
-// imports in/ as a package of the case's change survey: each such case has a district of its own.
+// in/ files through the real import path and runs the named rules. A case with "baseline": true
+// (the change-package cases, and a second baseline) first applies in/baseline/ as its district's
+// national-survey parcels, then imports in/ as a package of the case's survey: each such case has
+// a district of its own.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -6,6 +6,7 @@ import { getSubmission, latestQualityRun, listSubmissions, listSurveys, type Fin
 import { byId, formatBytes, formatDateTime, h, showError } from './dom';
 import { SETTLED_STATES, STAGES, SUBMISSION_STATES } from './labels';
 import { QualityReport, type FindingAction } from './quality-report';
+import { preferredSurvey, surveyHint, surveyOrder } from './survey-choice';
 
 const SURVEY_KINDS: Record<Survey['kind'], string> = {
   national: '全国土地调查',
@@ -27,6 +28,7 @@ const progressLabel = byId('progress-label');
 const progressPhase = byId('progress-phase');
 const historyBody = byId<HTMLTableElement>('submission-table').tBodies[0]!;
 const districtTitle = byId('upload-district');
+const surveyHintLine = byId('survey-hint');
 
 /** POSTs the package with XMLHttpRequest, whose upload events tell how much has been sent. */
 function sendPackage(surveyId: string, file: File, token: string, onProgress: (sent: number, total: number) => void): Promise<{ id: string }> {
@@ -62,6 +64,7 @@ export class UploadPage {
   constructor(onFinding: (run: QualityRun, finding: Finding, submission: Submission | null) => void) {
     const open: FindingAction = (run, finding) => onFinding(run, finding, this.current);
     this.report = new QualityReport(byId('quality-report'), open);
+    surveySelect.addEventListener('change', () => this.showHint());
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.upload();
@@ -70,7 +73,23 @@ export class UploadPage {
 
   async enter(user: User): Promise<void> {
     districtTitle.textContent = user.districtName ? `（${user.districtName}）` : '';
-    await Promise.all([this.loadSurveys(), this.loadHistory()]);
+    const [, submissions] = await Promise.all([this.loadSurveys(), this.loadHistory()]);
+    this.preselect(submissions, user.districtCode);
+  }
+
+  /** Offers the survey that fits the district (its national survey until its baseline is applied, then the open change survey). */
+  private preselect(submissions: Submission[], districtCode: string | null): void {
+    const preferred = preferredSurvey(this.surveys, submissions, districtCode);
+    if (preferred) {
+      // defaultSelected too: form.reset() after an upload comes back to it
+      for (const option of surveySelect.options) option.defaultSelected = option.value === preferred.id;
+      surveySelect.value = preferred.id;
+    }
+    this.showHint();
+  }
+
+  private showHint(): void {
+    surveyHintLine.textContent = surveyHint(this.surveys.find((survey) => survey.id === surveySelect.value));
   }
 
   leave(): void {
@@ -89,8 +108,7 @@ export class UploadPage {
       return;
     }
     const keep = surveySelect.value;
-    // Open surveys first, then the newest.
-    const ordered = [...this.surveys].sort((a, b) => Number(b.state === 'collecting') - Number(a.state === 'collecting') || b.year - a.year);
+    const ordered = [...this.surveys].sort(surveyOrder);
     surveySelect.replaceChildren(
       ...ordered.map((survey) => {
         const label = `${survey.title}（${SURVEY_KINDS[survey.kind] ?? survey.kind}，${survey.year}年${survey.state === 'collecting' ? '，汇交中' : ''}）`;
@@ -101,19 +119,20 @@ export class UploadPage {
     if (keep && ordered.some((survey) => survey.id === keep)) surveySelect.value = keep;
   }
 
-  private async loadHistory(): Promise<void> {
+  /** Lists the district's submissions; returns them (none when they cannot be read). */
+  private async loadHistory(): Promise<Submission[]> {
     let submissions: Submission[];
     try {
       submissions = (await listSubmissions()).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     } catch (err) {
       historyBody.replaceChildren(h('tr', '', h('td', 'muted', `无法加载提交记录：${errorMessage(err)}`)));
-      return;
+      return [];
     }
     if (submissions.length === 0) {
       const cell = h('td', 'muted', '尚无提交记录');
       cell.colSpan = 5;
       historyBody.replaceChildren(h('tr', '', cell));
-      return;
+      return submissions;
     }
     const surveyTitle = new Map(this.surveys.map((survey) => [survey.id, survey.title]));
     historyBody.replaceChildren(
@@ -134,6 +153,7 @@ export class UploadPage {
         return tr;
       }),
     );
+    return submissions;
   }
 
   private setProgress(phase: string, label: string, percent: number | null): void {

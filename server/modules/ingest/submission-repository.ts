@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Queryable } from '../../db/context.ts';
 import { asSystem } from '../../db/context.ts';
 import type { Database } from '../../db/engine.ts';
-import { errorBody, type AppError } from '../../errors.ts';
+import { translateDatabaseError } from '../../db/errors.ts';
+import { AppError, errorBody } from '../../errors.ts';
 import type { ImportRequest } from './importer.ts';
 
 export interface NewSubmission {
@@ -19,20 +20,65 @@ export interface NewSubmission {
   declaredEpsg: number | null;
 }
 
-/** An earlier submission of the same file for the same survey and district that did not fail. */
+/*
+ * One submission per file, survey and district (unique index submissions_one_per_file, migration
+ * 0013). Sending a file again is refused while its earlier submission stands, with two exceptions:
+ *   - the import failed ('failed'), or a newer package replaced it ('superseded');
+ *   - it imported but its latest check failed (the engine, not the data: no verdict was reached).
+ *     Sending the file again then starts afresh: the earlier submission gives way (superseded) in
+ *     the transaction that records the new one, which is imported and checked like any upload.
+ *     (Checking the earlier one again, POST /api/submissions/{id}/quality-runs, works as well.)
+ */
+
+/** SQL: the latest check of the submission aliased `s` failed. */
+const latestCheckFailed = sql<boolean>`coalesce((SELECT r.state::text = 'failed' FROM qc_runs r WHERE r.district_code = s.district_code AND r.submission_id = s.id
+                                                   ORDER BY r.started_at DESC LIMIT 1), false)`;
+
+/** The earlier submission of the same file for the same survey and district that a resend would duplicate. */
 export async function findSameSubmission(db: Queryable, surveyId: string, districtCode: string, sha256: string) {
   return db
-    .selectFrom('submissions')
-    .select(['id', 'state', 'created_at as createdAt'])
-    .where('survey_id', '=', surveyId)
-    .where('district_code', '=', districtCode)
-    .where('sha256', '=', sha256)
-    .where('state', '<>', 'failed')
-    .orderBy('created_at', 'desc')
+    .selectFrom('submissions as s')
+    .select(['s.id', 's.state', 's.created_at as createdAt'])
+    .where('s.survey_id', '=', surveyId)
+    .where('s.district_code', '=', districtCode)
+    .where('s.sha256', '=', sha256)
+    .where('s.state', 'not in', ['failed', 'superseded'])
+    .where((eb) => eb.not(eb.and([eb('s.state', '=', 'imported'), eb(latestCheckFailed, '=', true)])))
+    .orderBy('s.created_at', 'desc')
     .executeTakeFirst();
 }
 
+/** The same file's earlier submission whose check failed gives way to the one being recorded. */
+async function retireFailedCheck(db: Queryable, submission: NewSubmission): Promise<void> {
+  await db
+    .updateTable('submissions as s')
+    .set({ state: 'superseded', updated_at: sql`now()` })
+    .where('s.survey_id', '=', submission.surveyId)
+    .where('s.district_code', '=', submission.districtCode)
+    .where('s.sha256', '=', submission.sha256)
+    .where('s.state', '=', 'imported')
+    .where(latestCheckFailed, '=', true)
+    .execute();
+}
+
+/**
+ * The upload that lost the race to record the same file (the unique index refused it) gets the
+ * answer the lookup would have given it: 409 PACKAGE_ALREADY_SUBMITTED naming the submission that won.
+ */
+export async function explainDuplicate(db: Database, submission: Pick<NewSubmission, 'surveyId' | 'districtCode' | 'sha256'>, error: unknown): Promise<unknown> {
+  const translated = translateDatabaseError(error);
+  if (translated?.code !== 'PACKAGE_ALREADY_SUBMITTED') return error;
+  const winner = await asSystem(db, (tx) => findSameSubmission(tx, submission.surveyId, submission.districtCode, submission.sha256)).catch(() => undefined);
+  if (!winner) return translated;
+  return new AppError(409, translated.code, `${translated.zh}（提交编号 ${winner.id}）`, `${translated.en} (submission ${winner.id}, ${winner.state})`, {
+    submissionId: winner.id,
+    state: winner.state,
+    sha256: submission.sha256,
+  });
+}
+
 export async function insertSubmission(db: Queryable, submission: NewSubmission): Promise<string> {
+  await retireFailedCheck(db, submission);
   const row = await db
     .insertInto('submissions')
     .values({

@@ -14,7 +14,7 @@ import { IngestError } from './errors.ts';
 import { inspectPackage } from './importer.ts';
 import { districtName } from './inspection.ts';
 import type { ImportQueue, ImportOutcome } from './jobs.ts';
-import { archiveInUse, findSameSubmission, findSurveyor, insertSubmission } from './submission-repository.ts';
+import { archiveInUse, explainDuplicate, findSameSubmission, findSurveyor, insertSubmission } from './submission-repository.ts';
 
 export interface UploadRequest {
   surveyId: string;
@@ -88,7 +88,7 @@ export async function receivePackage(
     }),
   ).catch(async (error: unknown) => {
     await discardUnreferenced(db, archived);
-    throw error;
+    throw await explainDuplicate(db, { ...request, sha256: archived.sha256 }, error);
   });
   const outcome = queue.enqueue({
     submissionId,

@@ -4,9 +4,9 @@
 // leaves no findings behind and the submission as it was.
 import type { Database, ScriptExec } from '../../db/engine.ts';
 import { AppError, commonErrors, THINGS } from '../../errors.ts';
-import { CHECKABLE_STATES, qualityErrors } from './errors.ts';
+import { CHECKABLE_STATES, qualityErrors, ruleStep, type CheckStep } from './errors.ts';
 import type { ImportReport } from '../ingest/importer.ts';
-import { CHECKED_LAYERS, describesParcel, type ChangeScope, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
+import { CHANGE_FIELDS, CHECKED_LAYERS, deliveredKind, describesParcel, type ChangeScope, type CheckedLayer, type ImportedLayerFacts, type LayerTable, type PackageKinds, type RowRule, type RuleParams, type ScratchTables, type SetRuleContext, type Severity } from './rule.ts';
 import { pointOf, text } from './rules/sql.ts';
 import { effectiveRules, type EffectiveRule } from './settings.ts';
 import { createScratch, dropScratch, withoutJit } from './scratch.ts';
@@ -62,18 +62,25 @@ interface SubmissionFacts {
 
 export async function runChecks(db: Database, submissionId: string, options: RunOptions): Promise<RunOutcome> {
   const submission = await loadSubmission(db, submissionId);
-  const packageKind = submission.change ? 'change' : 'baseline';
+  const imported = importedFacts(submission.report);
+  const kinds: PackageKinds = { survey: submission.change ? 'change' : 'baseline', delivered: deliveredKind(imported) };
+  // A package of the wrong kind for its survey (a baseline under a change survey, or the reverse)
+  // is told so by one finding (PKG_KIND_MATCHES_SURVEY); the rules of either kind would only
+  // bury it (every record of a baseline lacks its change date), so only the rules common to
+  // both kinds run.
+  const runsFor = kinds.survey === kinds.delivered ? [kinds.survey] : [];
   const rules = (await effectiveRules(db.kysely, submission.survey_id))
-    .filter((item) => !item.rule.packages || item.rule.packages.includes(packageKind))
+    .filter((item) => !item.rule.packages || item.rule.packages.some((kind) => runsFor.includes(kind)))
     .filter((item) => (options.only ? options.only.includes(item.rule.id) : item.enabled))
     .map((item) => (options.overrides?.[item.rule.id] ? { ...item, params: { ...item.params, ...options.overrides[item.rule.id] } } : item));
   const runId = await startRun(db, submission, rules, options.startedBy);
   const layers = presentLayers(submission.report);
-  const imported = importedFacts(submission.report);
   let scratch: ScratchTables | null = null;
   try {
     const screening = Date.now();
-    scratch = await createScratch(db, runId, submissionId, layers, imported, submission.change !== null);
+    const screeningStep: CheckStep = { ruleId: null, ruleIds: rules.map((item) => item.rule.id), zh: '几何筛查（各规则共用）', en: 'The geometry screening (shared by the rules)' };
+    const tables = await namedFailure(screeningStep, () => createScratch(db, runId, submissionId, layers, imported, submission.change !== null));
+    scratch = tables;
     if (TRACE) process.stderr.write(`[qc] geometry screening and twins: ${((Date.now() - screening) / 1000).toFixed(2)} s\n`);
     const summary: RunSummaryEntry[] = [];
     const counter = { next: 1 };
@@ -86,7 +93,9 @@ export async function runChecks(db: Database, submissionId: string, options: Run
     const started = Date.now();
     const rowCounts = new Map<string, number>();
     for (const layer of layers) {
-      const counts = await runRowRules(db, { runId, submission, layer: CHECKED_LAYERS[layer], rules: rowRules, scratch, counter, facts: imported.get(layer) });
+      const applicable = rowRules.filter((item) => (item.rule as RowRule).layers.includes(layer));
+      const step: CheckStep = { ruleId: null, ruleIds: applicable.map((item) => item.rule.id), zh: `${layer} 图层的逐条规则`, en: `The row rules of layer ${layer}` };
+      const counts = await namedFailure(step, () => runRowRules(db, { runId, submission, layer: CHECKED_LAYERS[layer], rules: applicable, scratch: tables, counter, facts: imported.get(layer), step }));
       for (const [id, n] of counts) rowCounts.set(id, (rowCounts.get(id) ?? 0) + n);
     }
     // Row rules share their scans: each is credited an equal share of the time.
@@ -96,7 +105,7 @@ export async function runChecks(db: Database, submissionId: string, options: Run
     for (const item of setRules) {
       progress(item.rule.id, done);
       const ruleStarted = Date.now();
-      const n = await runSetRule(db, { runId, submission, item, layers, scratch, counter, imported });
+      const n = await namedFailure(ruleStep(item.rule.id), () => runSetRule(db, { runId, submission, item, layers, scratch: tables, counter, imported, kinds }));
       summary.push(entry(item, n, Date.now() - ruleStarted));
       done++;
     }
@@ -107,6 +116,15 @@ export async function runChecks(db: Database, submissionId: string, options: Run
     throw error;
   } finally {
     if (scratch) await dropScratch(db, scratch).catch(() => undefined);
+  }
+}
+
+/** Runs a step of the run; a failure that is not already one of ours is named after the step. */
+async function namedFailure<T>(step: CheckStep, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof AppError ? error : qualityErrors.engineFailed(step, error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -154,6 +172,7 @@ function importedFacts(report: ImportReport | null): Map<CheckedLayer, ImportedL
         missingMandatoryFields: layer.missingMandatoryFields,
         srid: layer.crs.epsg,
         validityAsDelivered: layer.validityAsDelivered === true,
+        changeFields: (layer.unknownFields ?? []).map((field) => field.toUpperCase()).filter((field) => CHANGE_FIELDS.includes(field)),
       });
     }
   }
@@ -187,7 +206,7 @@ interface Counter {
  */
 async function storeFindings(
   exec: ScriptExec,
-  run: { runId: string; districtCode: string; counter: Counter; ruleId: string },
+  run: { runId: string; districtCode: string; counter: Counter; step: CheckStep },
   select: string,
   params: unknown[],
   fixed: { ruleId: string; severity: Severity } | null,
@@ -212,8 +231,8 @@ async function storeFindings(
     [run.districtCode, run.runId, run.counter.next],
   );
   await exec(`DROP TABLE qc_found`);
-  if (TRACE) process.stderr.write(`[qc] ${run.ruleId}: ${((Date.now() - started) / 1000).toFixed(2)} s\n${TRACE === 'sql' ? `${select}\n` : ''}`);
-  if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw qualityErrors.engineFailed(run.ruleId, 'the statement ended early (a geometry operation failed)');
+  if (TRACE) process.stderr.write(`[qc] ${run.step.en}: ${((Date.now() - started) / 1000).toFixed(2)} s\n${TRACE === 'sql' ? `${select}\n` : ''}`);
+  if (rows.length !== 1 || Number(rows[0]!.sentinels) !== 1) throw qualityErrors.engineFailed(run.step, 'the statement ended early (a geometry operation failed)');
   run.counter.next += Number(rows[0]!.total);
   return new Map(Object.entries(rows[0]!.per_rule as Record<string, number>).map(([id, n]) => [id, Number(n)]));
 }
@@ -226,11 +245,12 @@ interface RowRun {
   scratch: ScratchTables;
   counter: Counter;
   facts: ImportedLayerFacts | undefined;
+  step: CheckStep;
 }
 
 /** Every row rule of one layer in one scan of its staging partition. */
 async function runRowRules(db: Database, run: RowRun): Promise<Map<string, number>> {
-  const applicable = run.rules.filter((item) => (item.rule as RowRule).layers.includes(run.layer.code));
+  const applicable = run.rules;
   if (applicable.length === 0) return new Map();
   return db.scriptTransaction(async (exec) => {
     await withoutJit(exec);
@@ -247,7 +267,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
         missingFields: missing,
         codeList: (list) => {
           const codes = codeLists.get(list);
-          if (!codes) throw qualityErrors.engineFailed(item.rule.id, `no code list ${list}`);
+          if (!codes) throw qualityErrors.engineFailed(ruleStep(item.rule.id), `no code list ${list}`);
           return `${text(JSON.stringify(Object.fromEntries(codes)))}::jsonb`;
         },
         geometryUsable: `s.qc_usable`,
@@ -270,7 +290,7 @@ async function runRowRules(db: Database, run: RowRun): Promise<Map<string, numbe
             WHERE s.submission_id = $1 AND ${describesParcel('s', run.submission.change !== null)}) s
           WHERE ${conditions.join(' OR ')} OFFSET 0) s
         CROSS JOIN LATERAL (${branches.join(' UNION ALL ')}) v`;
-    return storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: `row rules of ${run.layer.code}` }, select, [run.submission.id], null);
+    return storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, step: run.step }, select, [run.submission.id], null);
   });
 }
 
@@ -293,6 +313,7 @@ interface SetRun {
   scratch: ScratchTables;
   counter: Counter;
   imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
+  kinds: PackageKinds;
 }
 
 async function runSetRule(db: Database, run: SetRun): Promise<number> {
@@ -313,8 +334,9 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
       scratch: run.scratch,
       imported: run.imported,
       change: run.submission.change,
+      kinds: run.kinds,
       async insertFindings(select, params = []) {
-        const counts = await storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, ruleId: rule.id }, select, params, { ruleId: rule.id, severity: run.item.severity });
+        const counts = await storeFindings(exec, { runId: run.runId, districtCode: run.submission.district_code, counter: run.counter, step: ruleStep(rule.id) }, select, params, { ruleId: rule.id, severity: run.item.severity });
         const n = counts.get(rule.id) ?? 0;
         found += n;
         return n;
@@ -345,14 +367,14 @@ async function finishRun(db: Database, submission: SubmissionFacts, runId: strin
 }
 
 async function failRun(db: Database, submission: SubmissionFacts, runId: string, error: unknown): Promise<void> {
-  const appError = error instanceof AppError ? error : qualityErrors.engineFailed('?', (error as Error).message);
+  const appError = error instanceof AppError ? error : qualityErrors.engineFailed({ ruleId: null, zh: '质检', en: 'The check' }, error instanceof Error ? error.message : String(error));
   await db.scriptTransaction(async (exec) => {
     await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [submission.district_code, runId]);
     await exec(
       `UPDATE qc_runs SET state = 'failed', finished_at = clock_timestamp(),
-              error = jsonb_build_object('code', $3::text, 'message', jsonb_build_object('zh', $4::text, 'en', $5::text))
+              error = jsonb_build_object('code', $3::text, 'message', jsonb_build_object('zh', $4::text, 'en', $5::text), 'details', $6::jsonb)
         WHERE district_code = $1 AND id = $2`,
-      [submission.district_code, runId, appError.code, appError.zh, appError.en],
+      [submission.district_code, runId, appError.code, appError.zh, appError.en, JSON.stringify(appError.details ?? {})],
     );
     // The submission goes back to where it was before the run: imported (its earlier verdicts no longer stand).
     await exec(`UPDATE submissions SET state = 'imported', updated_at = now() WHERE district_code = $1 AND id = $2 AND state = 'checking'`, [submission.district_code, submission.id]);

@@ -54,6 +54,20 @@ export const CHECKED_LAYERS: Record<CheckedLayer, LayerTable> = {
  */
 export type PackageKind = 'baseline' | 'change';
 
+/** The kind the package's survey expects, and the kind the package is by its fields. */
+export interface PackageKinds {
+  survey: PackageKind;
+  delivered: PackageKind;
+}
+
+/** The fields that make a layer a change layer (变更前标识码, 变更日期): a baseline has neither. */
+export const CHANGE_FIELDS: readonly string[] = ['BGQBSM', 'BGRQ'];
+
+/** A package is a change package when any checked layer's file carries a change field. */
+export function deliveredKind(imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>): PackageKind {
+  return [...imported.values()].some((facts) => facts.changeFields.length > 0) ? 'change' : 'baseline';
+}
+
 /** What a change package is checked against: its survey's year and the platform's frozen state. */
 export interface ChangeScope {
   surveyKind: 'land_use_change' | 'cadastral_change' | 'special';
@@ -121,6 +135,8 @@ export interface SetRuleContext {
   imported: ReadonlyMap<CheckedLayer, ImportedLayerFacts>;
   /** set for a change package, null for a baseline */
   change: ChangeScope | null;
+  /** what the survey expects and what the package is (they differ for a package sent to the wrong survey) */
+  kinds: PackageKinds;
   /**
    * Runs `select` and stores its rows as this rule's findings; returns how many. The select's
    * columns, in order: layer, record_no, bsm, other_bsm, message_zh, message_en, details (jsonb),
@@ -137,6 +153,8 @@ export interface ImportedLayerFacts {
   srid: number;
   /** whether the import judged validity as delivered (staging's delivered_geom); false for older imports */
   validityAsDelivered: boolean;
+  /** the change fields (CHANGE_FIELDS, upper case) the layer's file carries */
+  changeFields: string[];
 }
 
 export interface ScratchTables {

@@ -8,6 +8,9 @@
 // a gap that reaches a leaf's edge pulls in the neighbouring leaf, so a gap is never cut short.
 // An invalid parcel counts as covering its convex hull: the hole its fault leaves is
 // GEOM_INVALID's finding, not a gap (a bow-tie's repair keeps two small lobes of a whole parcel).
+// A package whose parcels add up to less than minShare of the area to cover is not a whole
+// district with gaps but a part of one: one finding says how much it covers, and the gaps (all of
+// the district but the package) are not searched.
 import type { SetRule, SetRuleContext } from '../rule.ts';
 import { CHECKED_LAYERS, literal, numberParam } from '../rule.ts';
 import { usableSources } from './parcels.ts';
@@ -37,8 +40,16 @@ export const gaps: SetRule = {
     zh: '区界线内（或成果包行政区范围内）的土地应全部被地类图斑覆盖；报告每处缝隙的面积、形状与相邻图斑。',
     en: 'All land inside the district boundary must be covered by land-use parcels; each gap is reported with its area, shape and neighbouring parcels.',
   },
-  params: { minAreaM2: 0.1, minWidthM: 0.01, extent: 'district' },
+  params: { minAreaM2: 0.1, minWidthM: 0.01, extent: 'district', minShare: 0.5 },
   paramSpecs: {
+    minShare: {
+      type: 'number',
+      minimum: 0,
+      description: {
+        zh: '图斑面积之和不足须覆盖范围的这一比例时，只报告一条“成果包未覆盖全区”，不逐处检查缝隙',
+        en: 'below this share of the area to cover, the parcels are reported once as not covering it, instead of searching gaps',
+      },
+    },
     extent: {
       type: 'string',
       values: ['district', 'xzq'],
@@ -52,6 +63,7 @@ export const gaps: SetRule = {
     if (!context.layers.some((layer) => layer.code === 'DLTB')) return;
     const grid = await coverageExtent(context);
     if (!grid) return;
+    if (await partialPackage(context)) return;
     const minArea = numberParam(context.params, 'minAreaM2');
     let tiles = await rootTiles(context, grid);
     const suspect = await suspectTiles(context, grid);
@@ -109,6 +121,34 @@ async function coverageExtent(context: SetRuleContext): Promise<GridOrigin | nul
   );
   const [row] = await context.exec(`SELECT ST_XMin(g) AS x0, ST_YMin(g) AS y0 FROM qc_gap_extent WHERE NOT ST_IsEmpty(g)`);
   return row ? { x0: Number(row.x0), y0: Number(row.y0) } : null;
+}
+
+/**
+ * Whether the parcels cover less than minShare of qc_gap_extent; if so, one finding says how much
+ * they cover (shown on the package's extent). Measured by the parcels' ellipsoidal areas, not an
+ * overlay: parts outside the area or overlapping count, which only errs towards searching gaps.
+ */
+async function partialPackage(context: SetRuleContext): Promise<boolean> {
+  const [row] = await context.exec(
+    `SELECT (SELECT ST_Area(g::geography, true) FROM qc_gap_extent) AS target,
+            (SELECT coalesce(sum(s.area_m2), 0) FROM staged_land_use_parcels s WHERE s.submission_id = $1 AND s.geom IS NOT NULL) AS covered`,
+    [context.submissionId],
+  );
+  const target = Number(row?.target ?? 0);
+  const covered = Number(row?.covered ?? 0);
+  if (!(target > 0) || covered >= numberParam(context.params, 'minShare') * target) return false;
+  const xzq = context.params.extent === 'xzq';
+  await context.insertFindings(
+    `SELECT 'DLTB', NULL::int, NULL::text, NULL::text,
+            format('成果包的地类图斑面积之和 %s 公顷，仅为%s（%s 公顷）的 %s%%：不是全区成果，未逐处检查缝隙。基础调查成果须覆盖全区；只调查区内一部分的成果（专项调查）须由市级管理员将该调查任务的缝隙检查范围设为成果包自带的行政区范围',
+                   round($2::numeric / 10000, 2), $4::text, round($3::numeric / 10000, 2), round(100 * $2::numeric / $3::numeric, 2)),
+            format('the parcels add up to %s ha, %s%% of %s (%s ha): not a whole district, so gaps were not searched one by one. A baseline covers the whole district; a package of part of it (a special survey) needs its survey''s gap extent set to the package''s own administrative area (XZQ) by the city administrator',
+                   round($2::numeric / 10000, 2), round(100 * $2::numeric / $3::numeric, 2), $5::text, round($3::numeric / 10000, 2)),
+            jsonb_build_object('coveredM2', round($2::numeric, 2), 'targetM2', round($3::numeric, 2), 'share', round($2::numeric / $3::numeric, 6), 'extent', $6::text),
+            (SELECT ST_Multi(ST_SetSRID(ST_Extent(s.geom)::geometry, 4490)) FROM staged_land_use_parcels s WHERE s.submission_id = $1 AND s.geom IS NOT NULL)`,
+    [context.submissionId, covered, target, xzq ? '成果包行政区范围' : '区界线内土地', xzq ? "the package's administrative area (XZQ)" : 'the land inside the district boundary', xzq ? 'xzq' : 'district'],
+  );
+  return true;
 }
 
 function size(level: number): number {
@@ -202,7 +242,7 @@ async function exactGaps(context: SetRuleContext, grid: GridOrigin, leaves: Tile
             pieces AS (
               SELECT t.n, t.env, (ST_Dump(ST_CollectionExtract(ST_Difference(
                        ST_Intersection(b.g, t.env, ${GRID}),
-                       coalesce((SELECT ST_Union(p.g, ${GRID}) FROM (${parts}) p), 'POLYGON EMPTY'::geometry), ${GRID}), 3))).geom AS g
+                       coalesce((SELECT ST_Union(p.g, ${GRID}) FROM (${parts}) p), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3))).geom AS g
                 FROM tiles t, boundary b),
             stored AS (INSERT INTO ${table} (kind, g) SELECT 'gap', g FROM pieces WHERE NOT ST_IsEmpty(g) RETURNING g)
        SELECT t.n, bool_or(ST_XMin(p.g) <= ST_XMin(t.env)) AS w, bool_or(ST_XMax(p.g) >= ST_XMax(t.env)) AS e,

@@ -189,7 +189,7 @@ export const outsideDistrict: SetRule = {
                     FROM whole_outside w
                   UNION ALL
                   SELECT c.record_no, c.bsm, c.geom, c.part, ST_Area(c.part::geography, true), ST_Perimeter(c.part::geography, true), c.whole
-                    FROM (SELECT b.*, ST_CollectionExtract(ST_Difference(b.geom, (SELECT ST_Union(d.g, ${GRID}) FROM qc_district_area d WHERE d.g && b.geom), ${GRID}), 3) AS part
+                    FROM (SELECT b.*, ST_CollectionExtract(ST_Difference(b.geom, coalesce((SELECT ST_Union(d.g, ${GRID}) FROM qc_district_area d WHERE d.g && b.geom), 'SRID=4490;POLYGON EMPTY'::geometry), ${GRID}), 3) AS part
                             FROM beyond b) c
                    WHERE NOT ST_IsEmpty(c.part)),
                 kept AS (SELECT m.*, (SELECT u.code || ' ' || u.name FROM admin_units u
