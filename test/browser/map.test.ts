@@ -244,13 +244,14 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
     const [of2019, current] = [on('2019-12-31'), inPlace.versions.at(-1)!];
     expect(of2019.attributes.dlbm).not.toBe(current.attributes.dlbm);
     const page = await open('auditor');
-    const panelClass = () => page.$eval('#parcel-panel .parcel-class', (el) => el.textContent ?? '');
+    // 地类, the panel's first fact
+    const panelClass = () => page.$eval('#parcel-panel dl.facts dd', (el) => el.textContent ?? '');
     const panelVersion = () => page.$eval('#parcel-panel', (el) => (el as HTMLElement).dataset.versionId);
     await redraw(page, async () => {
       await page.fill('#bsm-search', inPlace.bsm);
       await page.click('#search-submit');
     });
-    await page.waitForSelector('#parcel-panel[aria-busy="false"] .parcel-class');
+    await page.waitForSelector('#parcel-panel[aria-busy="false"] dl.facts');
     expect(await panelClass()).toContain(current.attributes.dlbm);
     // The map goes back to 2019: so does the open panel, its history still listed.
     await redraw(page, () => page.selectOption('#as-of-select', '2019'), 'asOf=2019;');
@@ -262,7 +263,7 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
     await page.click('#parcel-panel button[aria-label="关闭图斑信息"]');
     const box = (await page.locator('#map').boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    await page.waitForSelector('#parcel-panel[aria-busy="false"] .parcel-class');
+    await page.waitForSelector('#parcel-panel[aria-busy="false"] dl.facts');
     expect(await page.textContent('#parcel-panel h2')).toContain(inPlace.bsm);
     expect(await panelClass()).toContain(of2019.attributes.dlbm);
     expect(await panelVersion()).toBe(String(of2019.versionId));
