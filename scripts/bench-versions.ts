@@ -22,6 +22,7 @@ import { runChecks } from '../server/modules/quality/engine.ts';
 import { applySubmission } from '../server/modules/versions/apply.ts';
 import { acceptSubmission } from '../server/modules/versions/service.ts';
 import { freezeYear } from '../server/modules/versions/snapshots.ts';
+import { closeSurveys } from '../server/seed/demo-history.ts';
 import { DEMO_PASSWORD } from '../server/seed/demo.ts';
 import { generateChangeSeries } from '../server/seed/generator/changes.ts';
 import { adminStatement, benchOptions, benchPackage, freshBenchDatabase, lastJsonLine, runTimed, serverUrlOrExit } from './bench-common.ts';
@@ -105,6 +106,7 @@ if (!QUERIES_ONLY) {
   started = process.hrtime.bigint();
   const baseline = await applySubmission(db, baselineId, { id: admin.id, role: admin.role });
   console.log(`  baseline applied: ${baseline.layers.map((layer) => `${layer.created.toLocaleString('en')} ${layer.layer}`).join(', ')} versions in ${seconds(started).toFixed(1)} s`);
+  await closeSurveys(db, 'national', 2019, admin);
   await freezeYear(db, 2019, { id: admin.id, role: admin.role });
 }
 for (const year of QUERIES_ONLY ? [] : YEARS) {
@@ -117,6 +119,7 @@ for (const year of QUERIES_ONLY ? [] : YEARS) {
   const layer = applied.layers[0]!;
   applies.push({ year, platform, bare, created: layer.created, closed: layer.closed });
   console.log(`  apply ${year}: ${layer.created.toLocaleString('en')} new, ${layer.closed.toLocaleString('en')} closed, ${layer.lineage.toLocaleString('en')} lineage: platform ${platform.toFixed(1)} s, bare ${bare.toFixed(1)} s`);
+  await closeSurveys(db, 'land_use_change', year, admin);
   started = process.hrtime.bigint();
   await freezeYear(db, year, { id: admin.id, role: admin.role });
   console.log(`  freeze ${year}: ${seconds(started).toFixed(1)} s (checksum over every version valid on ${year}-12-31)`);

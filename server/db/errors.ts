@@ -2,11 +2,14 @@
 // speaks English: its own words go into the English message and details.reason, never into the
 // Chinese one.
 import { AppError } from '../errors.ts';
+import { surveyErrors } from '../modules/surveys/errors.ts';
+import { refusalFromDetail } from '../modules/versions/freeze-guard.ts';
 
 interface PgLikeError {
   code?: string;
   message?: string;
   constraint?: string;
+  detail?: string;
 }
 
 /** Values PostgreSQL cannot take (SQLSTATE class 22) that reached it from a request: a 400. */
@@ -21,7 +24,7 @@ const BAD_VALUES: Record<string, { zh: string; en: string }> = {
 };
 
 export function translateDatabaseError(error: unknown): AppError | null {
-  const { code, message = '', constraint } = (error ?? {}) as PgLikeError;
+  const { code, message = '', constraint, detail } = (error ?? {}) as PgLikeError;
   const reason = { reason: message };
   switch (code) {
     case 'LS001':
@@ -31,6 +34,11 @@ export function translateDatabaseError(error: unknown): AppError | null {
       return new AppError(409, 'QC_BLOCKING_FINDINGS', '成果未通过质检，不能进入下一步', `The package has not passed its quality checks: ${message}`, reason);
     case 'LS004':
       return new AppError(409, 'SNAPSHOT_FROZEN', '年度快照已冻结，不能再修改', `The snapshot is frozen and cannot change: ${message}`, reason);
+    case 'LS151':
+      // A freeze refused by the snapshot trigger (migrations/0015): its DETAIL lists the obstacles.
+      return refusalFromDetail(detail) ?? new AppError(409, 'SNAPSHOT_NOT_FREEZABLE', '年度快照不能冻结：该年度的调查或各区成果尚未齐备', 'The snapshot cannot be frozen: the year’s surveys or districts are not complete');
+    case 'LS152':
+      return surveyErrors.declarationConflict(detail);
     case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
       return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
     case '23505':

@@ -258,6 +258,16 @@ export interface DB {
   qc_findings: QcFindingsTable;
   qc_rule_settings: QcRuleSettingsTable;
   snapshots: SnapshotsTable;
+  no_change_declarations: NoChangeDeclarationsTable;
+}
+
+/** 本年度无变化: a district declares no land-use change for a yearly change survey (migrations/0015). */
+export interface NoChangeDeclarationsTable {
+  district_code: string;
+  survey_id: string;
+  declared_by: string | null;
+  declared_at: Timestamp;
+  note: string | null;
 }
 
 export interface SnapshotsTable {

@@ -1,8 +1,11 @@
 // The demo's history: the 2019 national-survey packages of the demo districts accepted and applied
 // as the baseline and 2019 frozen, then for 2020-2023 a change package per district (made by the
 // change generator from the same baseline), uploaded, checked, accepted and applied as the city
-// would, each year frozen at its 12月31日 snapshot. Idempotent: what is done already is skipped,
-// so a restart carries on where an interrupted seed stopped. What users did meanwhile (a second
+// would, each year's survey closed and the year frozen at its 12月31日 snapshot. Freezing asks
+// that every district with a baseline has an applied package or a declaration of no change for
+// the year (migrations/0015): the districts with a baseline are the demo's, and each sends a
+// change package every year, so the guard passes as it would for the city. Idempotent: what is
+// done already is skipped, so a restart carries on where an interrupted seed stopped. What users did meanwhile (a second
 // baseline uploaded, a package rejected) is no fault of the demo's: a refusal is reported in one
 // line and the history stops there, with no stack trace.
 import fs from 'node:fs';
@@ -10,8 +13,11 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { asSystem } from '../db/context.ts';
 import { AppError } from '../errors.ts';
+import type { Database } from '../db/engine.ts';
+import { recordAudit } from '../modules/audit/repository.ts';
 import type { SessionUser } from '../modules/auth/repository.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
+import { closeSurvey } from '../modules/surveys/repository.ts';
 import { applySubmission } from '../modules/versions/apply.ts';
 import { acceptSubmission } from '../modules/versions/service.ts';
 import { freezeYear } from '../modules/versions/snapshots.ts';
@@ -85,6 +91,17 @@ async function blockingSummary(app: FastifyInstance, submissionId: string): Prom
   return findings.map((finding) => `\n  ${finding.rule_id} ${finding.bsm ?? ''} ${finding.message_en}`).join('');
 }
 
+/** Ends the collection of the city's surveys of a kind and year (before the year is frozen). */
+export async function closeSurveys(db: Database, kind: 'national' | 'land_use_change', year: number, admin: SessionUser): Promise<void> {
+  await asSystem(db, async (tx) => {
+    const open = await tx.selectFrom('surveys').select(['id', 'state']).where('kind', '=', kind).where('year', '=', year).where('state', '<>', 'closed').execute();
+    for (const survey of open) {
+      await closeSurvey(tx, survey.id);
+      await recordAudit(tx, admin, { action: 'survey.close', objectType: 'survey', objectId: survey.id, districtCode: null, detail: { kind, year, from: survey.state } });
+    }
+  });
+}
+
 async function frozen(app: FastifyInstance, year: number): Promise<boolean> {
   return Boolean(await app.db.kysely.selectFrom('snapshots').select('year').where('year', '=', year).executeTakeFirst());
 }
@@ -101,6 +118,7 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
     }
   }
   if (!(await frozen(app, 2019))) {
+    await closeSurveys(app.db, 'national', 2019, admin);
     const refused = await refusal(() => freezeYear(app.db, 2019, { id: admin.id, role: admin.role }));
     if (refused) return log.info(`demo history: 2019 was not frozen (${refused}); history not loaded`);
   }
@@ -137,6 +155,7 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
         return;
       }
     }
+    await closeSurveys(app.db, 'land_use_change', year, admin);
     const refused = await refusal(() => freezeYear(app.db, year, { id: admin.id, role: admin.role }));
     if (refused) return log.info(`demo history: ${year} was not frozen (${refused}); stopping at ${year}`);
     log.info(`demo history: ${year} applied and frozen`);

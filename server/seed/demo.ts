@@ -58,9 +58,10 @@ async function ensureOrganisations(tx: Tx): Promise<Map<string, string>> {
 
 async function ensureSurveys(tx: Tx, createdBy: string | null): Promise<void> {
   const surveys = [
-    { kind: 'national', year: 2019, title: '第三次全国国土调查（上海市）', state: 'published' },
-    // The demo's history (demo-history.ts) fills 2020-2023; 2024 is open for uploads.
-    ...[2020, 2021, 2022, 2023].map((year) => ({ kind: 'land_use_change', year, title: `${year}年度土地利用变更调查`, state: 'published' }) as const),
+    // All open for uploads: the demo's history (demo-history.ts) fills 2019-2023 and closes each
+    // survey before its year is frozen, as the city would; 2024 stays open.
+    { kind: 'national', year: 2019, title: '第三次全国国土调查（上海市）', state: 'collecting' },
+    ...[2020, 2021, 2022, 2023].map((year) => ({ kind: 'land_use_change', year, title: `${year}年度土地利用变更调查`, state: 'collecting' }) as const),
     { kind: 'land_use_change', year: 2024, title: '2024年度土地利用变更调查', state: 'collecting' },
   ] as const;
   for (const survey of surveys) {

@@ -7,6 +7,7 @@ import { seedDemoPackages, type DemoPackage } from '../../server/seed/demo-packa
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD } from '../support/data.ts';
 import { ENGINES } from '../support/databases.ts';
+import { expectError } from './helpers.ts';
 import { tempDir } from '../support/packages.ts';
 
 // Smaller than the demo's 崇明 and 浦东 (4,000 parcels each), for time: 1,500 parcels each in two
@@ -39,6 +40,17 @@ describe.each(ENGINES)('the demo history on the %s engine', (engine) => {
     for (const { year } of snapshots) expect((await client.get(`/api/snapshots/${year}/verify`)).json<{ matches: boolean }>().matches).toBe(true);
     // Splits add parcels and merges remove them: the count moves every year.
     expect(new Set(snapshots.map((snapshot) => snapshot.parcelCounts.land_use)).size).toBeGreaterThan(1);
+  });
+
+  it('shows the surveys of 2019-2023 closed and 已冻结, and keeps 2024 open and unfrozen', async () => {
+    const surveys = (await client.get('/api/surveys')).json<{ kind: string; year: number; state: string; frozen: boolean }[]>();
+    for (const year of [2019, 2020, 2021, 2022, 2023]) {
+      expect(surveys.find((s) => s.year === year && s.kind !== 'cadastral_change'), `${year}`).toMatchObject({ state: 'closed', frozen: true });
+    }
+    expect(surveys.find((s) => s.year === 2024)).toMatchObject({ state: 'collecting', frozen: false });
+    const admin = new TestClient(test.app);
+    expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
+    expectError(await admin.post('/api/snapshots', { year: 2024 }), 409, 'SNAPSHOT_SURVEY_OPEN');
   });
 
   it('every year differs from the one before, and a changed parcel’s history reaches the baseline', async () => {

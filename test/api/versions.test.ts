@@ -189,6 +189,9 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
   });
 
   it('freezes 2019: its checksum verifies, and the database refuses any change dated in it', async () => {
+    // The national survey's collection ends first (a year freezes only with its surveys closed).
+    expectError(await admin.post('/api/snapshots', { year: 2019 }), 409, 'SNAPSHOT_SURVEY_OPEN');
+    expect((await admin.post(`/api/surveys/${nationalId}/close`)).statusCode).toBe(200);
     const frozen = await admin.post('/api/snapshots', { year: 2019 });
     expect(frozen.statusCode, frozen.body).toBe(201);
     expect(frozen.json()).toMatchObject({ year: 2019, snapshotDate: '2019-12-31', parcelCounts: { land_use: 6, basic_farmland: 0, ownership: 1 } });
@@ -370,6 +373,11 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     expect(history.versions.map((v) => [v.validFrom, v.attributes.qlrmc])).toEqual([['2019-12-31', '张三'], ['2020-12-20', '李四']]);
     expect(history.graph.edges.map((e) => e.kind)).toEqual(['ownership_change']);
 
+    // Every 2020 land-use change survey closes (the demo's and this test's); 崇明, the one district
+    // with a baseline, has applied its 2020 package.
+    for (const s of (await admin.get('/api/surveys')).json<{ id: string; kind: string; year: number }[]>()) {
+      if (s.kind === 'land_use_change' && s.year === 2020) expect((await admin.post(`/api/surveys/${s.id}/close`)).statusCode).toBe(200);
+    }
     expect((await admin.post('/api/snapshots', { year: 2020 })).statusCode).toBe(201);
     const late = await survey('land_use_change', 2020);
     const { findings: lateFindings } = await upload(late, await packageOf([{ name: 'DLTB', fields: CHANGE_FIELDS, records: [parcel('C', '0101', rect(0, 100, 100, 100), { BGQBSM: bsm('C'), BGRQ: '2020-12-30' })] }]), '崇明-迟到.zip');

@@ -56,6 +56,8 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
   let colours: { rgb: Rgb; codes: string[] }[];
   /** a 宝山 parcel reclassified between 2019 and 2023 */
   let reclassified: string;
+  /** one reclassified in place (same shape), with its class on 2019-12-31 and today */
+  let inPlace: { bsm: string; versions: { versionId: number; validFrom: string; validTo: string | null; attributes: { dlbm: string } }[] };
   /** what every page asked of the network; pages are closed after each test (SwiftShader is heavy) */
   const requests: ReturnType<typeof watchRequests>[] = [];
   let pages: Page[] = [];
@@ -83,6 +85,8 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
       .filter(({ rgb }) => Math.max(...rgb) - Math.min(...rgb) >= 30);
     const diff = (await client.get('/api/changes?from=2019&to=2023&districtCode=310113')).json<{ changed: ChangeEntry[] }>();
     reclassified = diff.changed.find((entry) => 'dlbm' in entry.changes)!.bsm;
+    const samePlace = diff.changed.find((entry) => 'dlbm' in entry.changes && !('geometry' in entry.changes))!.bsm;
+    inPlace = (await client.get(`/api/parcels/${samePlace}`)).json();
 
     base = await listen(test);
     browser = await launchChromium();
@@ -98,8 +102,8 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
     await test?.drop();
   });
 
-  async function open(username: string | null): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  async function open(username: string | null, locale?: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...(locale ? { locale } : {}) });
     pages.push(page);
     requests.push(watchRequests(page, base));
     await page.goto(base);
@@ -233,6 +237,65 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
       await page.dispatchEvent('#as-of-date', 'change');
     }, 'asOf=2019-12-31;');
     expect(shareChanged(y2019, await mapImage(page, 'date-2019-12-31'))).toBeLessThan(0.0005);
+  });
+
+  it('shows in the parcel panel the version valid on the 时点 selected, searched or clicked', async () => {
+    const on = (day: string) => inPlace.versions.find((v) => v.validFrom <= day && (v.validTo === null || day < v.validTo))!;
+    const [of2019, current] = [on('2019-12-31'), inPlace.versions.at(-1)!];
+    expect(of2019.attributes.dlbm).not.toBe(current.attributes.dlbm);
+    const page = await open('auditor');
+    // 地类, the panel's first fact
+    const panelClass = () => page.$eval('#parcel-panel dl.facts dd', (el) => el.textContent ?? '');
+    const panelVersion = () => page.$eval('#parcel-panel', (el) => (el as HTMLElement).dataset.versionId);
+    await redraw(page, async () => {
+      await page.fill('#bsm-search', inPlace.bsm);
+      await page.click('#search-submit');
+    });
+    await page.waitForSelector('#parcel-panel[aria-busy="false"] dl.facts');
+    expect(await panelClass()).toContain(current.attributes.dlbm);
+    // The map goes back to 2019: so does the open panel, its history still listed.
+    await redraw(page, () => page.selectOption('#as-of-select', '2019'), 'asOf=2019;');
+    expect(await panelClass()).toContain(of2019.attributes.dlbm);
+    expect(await panelVersion()).toBe(String(of2019.versionId));
+    expect(await page.textContent('#parcel-panel ol.versions li.current')).toContain(`${of2019.validFrom} 至`);
+    expect(await page.locator('#parcel-panel ol.versions li').count()).toBe(inPlace.versions.length);
+    // Clicked on the map drawn as of 2019, the parcel opens as it was then.
+    await page.click('#parcel-panel button[aria-label="关闭图斑信息"]');
+    const box = (await page.locator('#map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForSelector('#parcel-panel[aria-busy="false"] dl.facts');
+    expect(await page.textContent('#parcel-panel h2')).toContain(inPlace.bsm);
+    expect(await panelClass()).toContain(of2019.attributes.dlbm);
+    expect(await panelVersion()).toBe(String(of2019.versionId));
+    // A day before the baseline: the panel says the parcel was not there.
+    await redraw(page, async () => {
+      await page.selectOption('#as-of-select', 'date');
+      await page.fill('#as-of-date', '2019-06-30');
+      await page.press('#as-of-date', 'Enter');
+    }, 'asOf=2019-06-30;');
+    expect(await page.textContent('#parcel-panel .parcel-absent')).toContain('2019-06-30 该图斑无有效版本');
+  });
+
+  it('lists each class once in the legend, and takes and shows dates as 2021-06-30 in an English-language browser', async () => {
+    const page = await open('auditor', 'en-US');
+    const toggle = page.locator('#legend button', { hasText: '显示全部' });
+    if (await toggle.count()) await toggle.click();
+    const rows = await page.$$eval('#legend li', (items) => items.map((item) => item.textContent?.trim() ?? ''));
+    expect(rows.filter((text) => text === '09 特殊用地')).toHaveLength(1);
+    expect(rows.filter((text) => text === '01 耕地')).toHaveLength(1);
+
+    await page.selectOption('#as-of-select', 'date');
+    expect(await page.getAttribute('#as-of-date', 'type')).not.toBe('date');
+    await redraw(page, async () => {
+      await page.fill('#as-of-date', '2021年6月30日');
+      await page.press('#as-of-date', 'Enter');
+    }, 'asOf=2021-06-30;');
+    expect(await page.inputValue('#as-of-date')).toBe('2021-06-30');
+    // Not a day: said so, and the map stays on the day it shows.
+    await page.fill('#as-of-date', '2021-02-30');
+    await page.press('#as-of-date', 'Enter');
+    expect(await page.textContent('#as-of-date-error')).toContain('不是有效日期');
+    expect(await page.$eval('#map', (el) => (el as HTMLElement).dataset.drawn)).toContain('asOf=2021-06-30;');
   });
 
   it('compares two years: the added, changed and retired parcels in their colours, with counts', async () => {

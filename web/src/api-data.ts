@@ -64,6 +64,8 @@ export interface Survey {
   title: string;
   state: string;
   submissionDeadline: string | null;
+  /** 已冻结: its year's snapshot is frozen */
+  frozen: boolean;
 }
 
 export interface Progress {

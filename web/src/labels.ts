@@ -94,3 +94,20 @@ export const SEVERITY_COLORS: Record<string, string> = {
   warning: '#f59e0b',
   info: '#2b83ba',
 };
+
+export const SURVEY_STATES: Record<string, string> = {
+  planned: '计划中',
+  collecting: '汇交中',
+  checking: '审核中',
+  preliminary_accepted: '已初验',
+  accepted: '已验收',
+  filed: '已备案',
+  approved: '已批准',
+  published: '已公布',
+  closed: '已结束',
+};
+
+/** What a survey's list entry says of it: 已冻结 once its year's snapshot is frozen, else its state. */
+export function surveyStateLabel(survey: { state: string; frozen: boolean }): string {
+  return survey.frozen ? '已冻结' : (SURVEY_STATES[survey.state] ?? survey.state);
+}

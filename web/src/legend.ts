@@ -62,7 +62,9 @@ export class Legend {
     let lastGroup: string | null = null;
     for (const entry of shown) {
       const group = entry.parentCode ?? '';
-      if (group !== lastGroup && this.groups.has(group)) list.append(h('li', 'legend-group', `${group} ${this.groups.get(group)}`));
+      // A 一级类 with no 二级 classes (09 特殊用地) is its own only class: its row names it, with no
+      // heading of the same words above it.
+      if (group !== lastGroup && this.groups.has(group) && entry.code !== group) list.append(h('li', 'legend-group', `${group} ${this.groups.get(group)}`));
       lastGroup = group;
       list.append(row(swatch(entry.color!), `${entry.code} ${entry.name}`, entry.code));
     }

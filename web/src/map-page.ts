@@ -22,10 +22,12 @@ import { Legend } from './legend';
 import { inside, type District } from './districts';
 import type { LandMap, Overlay, ParcelHit } from './map';
 import { paletteExpression } from './map-style';
+import { parseDay } from './date-field';
 import { ParcelPanel, versionOn } from './parcel-panel';
 
 const asOfSelect = byId<HTMLSelectElement>('as-of-select');
 const asOfDate = byId<HTMLInputElement>('as-of-date');
+const asOfDateError = byId('as-of-date-error');
 const compareToggle = byId<HTMLInputElement>('compare-toggle');
 const compareFields = byId('compare-fields');
 const compareFrom = byId<HTMLSelectElement>('compare-from');
@@ -180,7 +182,7 @@ export class MapPage {
   /** The day the selector stands for: YYYY for a snapshot, YYYY-MM-DD otherwise. */
   private selectedDay(): string {
     if (asOfSelect.value === 'today') return todayIso();
-    if (asOfSelect.value === 'date') return asOfDate.value || todayIso();
+    if (asOfSelect.value === 'date') return parseDay(asOfDate.value) ?? todayIso();
     return asOfSelect.value;
   }
 
@@ -191,7 +193,21 @@ export class MapPage {
 
   private applyAsOf(): void {
     asOfDate.hidden = asOfSelect.value !== 'date';
+    if (asOfDate.hidden) showError(asOfDateError, null);
     this.landMap.setAsOf(this.selectedDay());
+    this.panel.showDay(this.shownDay());
+  }
+
+  /** The typed day, shown as YYYY-MM-DD once it reads as one; a text that names no day is said so. */
+  private applyTypedDay(): void {
+    const day = parseDay(asOfDate.value);
+    if (!day) {
+      showError(asOfDateError, `“${asOfDate.value.trim()}”不是有效日期，请按 年-月-日 填写，如 2021-06-30`);
+      return;
+    }
+    showError(asOfDateError, null);
+    asOfDate.value = day;
+    this.applyAsOf();
   }
 
   private async applyCompare(): Promise<void> {
@@ -207,6 +223,7 @@ export class MapPage {
       showError(compareNote, null);
     }
     this.landMap.setCompare(days);
+    this.panel.showDay(this.shownDay());
     this.legend.update({ comparing: days ? { ...days, counts: null } : null });
     if (!days) return;
     try {
@@ -282,7 +299,9 @@ export class MapPage {
     try {
       const history = await getParcel(wanted);
       const version = versionOn(history.versions, this.shownDay());
-      if (version) this.landMap.fitBbox(version.bbox);
+      // Not there on the day shown: zoom to where it last was; the panel says it is not there.
+      const place = version ?? history.versions[history.versions.length - 1];
+      if (place) this.landMap.fitBbox(place.bbox);
       await this.panel.show(wanted, version?.versionId ?? null, this.shownDay());
     } catch (err) {
       showError(searchError, err instanceof ApiError && err.status === 404 ? `未找到标识码为 ${wanted} 的图斑` : errorMessage(err));
@@ -294,7 +313,8 @@ export class MapPage {
       if (asOfSelect.value === 'date' && !asOfDate.value) asOfDate.value = todayIso();
       this.applyAsOf();
     });
-    asOfDate.addEventListener('change', () => this.applyAsOf());
+    asOfDate.addEventListener('change', () => this.applyTypedDay());
+    asOfDate.addEventListener('keydown', (event) => event.key === 'Enter' && this.applyTypedDay());
     compareToggle.addEventListener('change', () => void this.applyCompare());
     compareFrom.addEventListener('change', () => void this.applyCompare());
     compareTo.addEventListener('change', () => void this.applyCompare());

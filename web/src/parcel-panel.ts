@@ -26,10 +26,15 @@ function loadCodeNames(): Promise<Map<string, Map<string, string>>> {
   return codeNames;
 }
 
-/** The version valid on a day (YYYY or YYYY-MM-DD), else the latest. */
+/** A day as the map takes it (YYYY: that year's snapshot day) as YYYY-MM-DD. */
+export function dayOf(asOf: string): string {
+  return /^\d{4}$/.test(asOf) ? `${asOf}-12-31` : asOf;
+}
+
+/** The version valid on a day (YYYY or YYYY-MM-DD); none when the parcel did not exist that day. */
 export function versionOn(versions: readonly ParcelVersion[], asOf: string): ParcelVersion | undefined {
-  const day = /^\d{4}$/.test(asOf) ? `${asOf}-12-31` : asOf;
-  return versions.find((v) => v.validFrom <= day && (v.validTo === null || day < v.validTo)) ?? versions[versions.length - 1];
+  const day = dayOf(asOf);
+  return versions.find((v) => v.validFrom <= day && (v.validTo === null || day < v.validTo));
 }
 
 function period(version: ParcelVersion): string {
@@ -46,6 +51,9 @@ function displayValue(key: string, value: unknown, names: Map<string, Map<string
 
 export class ParcelPanel {
   private history: ParcelHistory | null = null;
+  private names = new Map<string, Map<string, string>>();
+  /** the day the map shows: the panel shows the version valid on it */
+  private day = '';
   private request = 0;
 
   constructor(
@@ -64,6 +72,7 @@ export class ParcelPanel {
   /** Loads and shows a parcel; the version shown is versionId, else the one valid on asOf. */
   async show(bsm: string, versionId: number | null, asOf: string): Promise<ParcelHistory | null> {
     const request = ++this.request;
+    this.day = asOf;
     this.root.hidden = false;
     this.root.setAttribute('aria-busy', 'true');
     this.root.replaceChildren(this.header(bsm), h('p', 'muted', '正在加载图斑信息…'));
@@ -71,8 +80,8 @@ export class ParcelPanel {
       const [history, names] = await Promise.all([getParcel(bsm), loadCodeNames()]);
       if (request !== this.request) return null;
       this.history = history;
-      const version = history.versions.find((v) => v.versionId === versionId) ?? versionOn(history.versions, asOf);
-      if (version) this.render(version, names);
+      this.names = names;
+      this.render(history.versions.find((v) => v.versionId === versionId) ?? versionOn(history.versions, asOf) ?? null);
       return history;
     } catch (err) {
       if (request === this.request) this.root.replaceChildren(this.header(bsm), h('p', 'form-error', `无法加载图斑：${errorMessage(err)}`));
@@ -80,6 +89,13 @@ export class ParcelPanel {
     } finally {
       if (request === this.request) this.root.setAttribute('aria-busy', 'false');
     }
+  }
+
+  /** The map now shows another day: show the parcel's version valid on it (its history stays). */
+  showDay(asOf: string): void {
+    if (asOf === this.day) return;
+    this.day = asOf;
+    if (this.history && !this.root.hidden) this.render(versionOn(this.history.versions, asOf) ?? null);
   }
 
   private header(bsm: string): HTMLElement {
@@ -90,9 +106,24 @@ export class ParcelPanel {
     return h('div', 'panel-header', h('h2', '', `图斑 ${bsm}`), close);
   }
 
-  private render(version: ParcelVersion, names: Map<string, Map<string, string>>): void {
+  private render(version: ParcelVersion | null): void {
     const history = this.history!;
+    const names = this.names;
     this.actions.select(version);
+    this.root.dataset.versionId = version ? String(version.versionId) : '';
+    if (!version) {
+      // Not there on the day shown (not yet created, or already replaced or retired): say so, and
+      // keep its versions at hand.
+      this.root.replaceChildren(
+        this.header(history.bsm),
+        h('p', 'notice parcel-absent', `${dayOf(this.day)} 该图斑无有效版本（尚未产生，或已被替代、灭失）`),
+        h('h3', '', `历史版本（${history.versions.length}）`),
+        this.versionList(null),
+        h('h3', '', `谱系（${history.graph.edges.length} 条变更关系）`),
+        this.lineage(),
+      );
+      return;
+    }
     const area = h(
       'p',
       'parcel-area',
@@ -104,7 +135,7 @@ export class ParcelPanel {
     const summary = h('dl', 'facts compact');
     summary.append(
       h('dt', '', '地类'),
-      h('dd', '', `${displayValue('dlbm', version.attributes.dlbm, names)} ${String(version.attributes.dlmc ?? '')}`),
+      h('dd', 'parcel-class', `${displayValue('dlbm', version.attributes.dlbm, names)} ${String(version.attributes.dlmc ?? '')}`),
       h('dt', '', '有效期'),
       h('dd', '', period(version)),
       h('dt', '', '版本号'),
@@ -129,25 +160,25 @@ export class ParcelPanel {
       h('h3', '', '属性'),
       attributes,
       h('h3', '', `历史版本（${history.versions.length}）`),
-      this.versionList(version, names),
+      this.versionList(version),
       h('h3', '', `谱系（${history.graph.edges.length} 条变更关系）`),
       this.lineage(),
     );
   }
 
-  private versionList(shown: ParcelVersion, names: Map<string, Map<string, string>>): HTMLElement {
+  private versionList(shown: ParcelVersion | null): HTMLElement {
     const list = h('ol', 'versions');
     for (const version of this.history!.versions) {
       const item = h(
         'li',
-        version.versionId === shown.versionId ? 'current' : '',
+        version.versionId === shown?.versionId ? 'current' : '',
         h('span', 'period', period(version)),
         h('span', '', `${String(version.attributes.dlbm ?? '')} ${String(version.attributes.dlmc ?? '')}`),
         h('span', 'muted', `${formatArea(version.areaM2)} m²`),
       );
       item.tabIndex = 0;
       item.title = '查看此版本';
-      const open = () => this.render(version, names);
+      const open = () => this.render(version);
       item.addEventListener('click', open);
       item.addEventListener('keydown', (event) => event.key === 'Enter' && open());
       list.append(item);

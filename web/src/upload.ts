@@ -4,7 +4,7 @@
 import { ApiError, csrf, errorMessage, parseJson, responseError, type User } from './api';
 import { getSubmission, latestQualityRun, listSubmissions, listSurveys, type Finding, type QualityRun, type Submission, type SubmissionDetail, type Survey } from './api-data';
 import { byId, formatBytes, formatDateTime, h, showError } from './dom';
-import { SETTLED_STATES, STAGES, SUBMISSION_STATES } from './labels';
+import { SETTLED_STATES, STAGES, SUBMISSION_STATES, surveyStateLabel } from './labels';
 import { QualityReport, type FindingAction } from './quality-report';
 import { preferredSurvey, surveyHint, surveyOrder } from './survey-choice';
 
@@ -111,7 +111,7 @@ export class UploadPage {
     const ordered = [...this.surveys].sort(surveyOrder);
     surveySelect.replaceChildren(
       ...ordered.map((survey) => {
-        const label = `${survey.title}（${SURVEY_KINDS[survey.kind] ?? survey.kind}，${survey.year}年${survey.state === 'collecting' ? '，汇交中' : ''}）`;
+        const label = `${survey.title}（${SURVEY_KINDS[survey.kind] ?? survey.kind}，${survey.year}年，${surveyStateLabel(survey)}）`;
         const option = new Option(label, survey.id);
         return option;
       }),
@@ -134,7 +134,7 @@ export class UploadPage {
       historyBody.replaceChildren(h('tr', '', cell));
       return submissions;
     }
-    const surveyTitle = new Map(this.surveys.map((survey) => [survey.id, survey.title]));
+    const surveyTitle = new Map(this.surveys.map((survey) => [survey.id, survey.frozen ? `${survey.title}（已冻结）` : survey.title]));
     historyBody.replaceChildren(
       ...submissions.map((submission) => {
         const view = h('button', 'link', '查看报告');

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorResponses } from '../../errors.ts';
+import { commonErrors, errorResponses } from '../../errors.ts';
 import { DateString as BoundedDate, DistrictCodeParam, YearParam } from '../../http/params.ts';
 import { asActor } from '../../db/context.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
-import { insertSurvey, listSurveys } from './repository.ts';
+import { surveyErrors } from './errors.ts';
+import { closeSurvey, findSurvey, insertNoChangeDeclaration, insertSurvey, listNoChangeDeclarations, listSurveys } from './repository.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const DateString = BoundedDate;
@@ -33,6 +34,15 @@ const SurveySchema = Type.Object({
   secrecy: SecrecySchema,
   state: Type.String(),
   submissionDeadline: Nullable(DateString),
+  frozen: Type.Boolean({ description: '已冻结: the survey’s time point is frozen in a yearly snapshot; nothing it describes can change' }),
+});
+const SurveyIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const DeclarationSchema = Type.Object({
+  surveyId: Type.String({ format: 'uuid' }),
+  districtCode: Type.String(),
+  declaredBy: Nullable(Type.String()),
+  declaredAt: Type.String({ format: 'date-time' }),
+  note: Nullable(Type.String()),
 });
 
 export const surveyRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -84,6 +94,97 @@ export const surveyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return created;
       });
       return reply.code(201).send(survey);
+    },
+  );
+
+  app.post(
+    '/api/surveys/:id/close',
+    {
+      preHandler: requireRole('city_admin', 'district_operator'),
+      schema: {
+        tags: ['surveys'],
+        summary: '结束调查任务（汇交结束），此后该年度方可冻结 / close a survey: its collection ends, and its year may then be frozen',
+        params: SurveyIdParams,
+        response: { 200: SurveySchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      return asActor(app.db, request.actor, async (tx) => {
+        const survey = await findSurvey(tx, request.params.id);
+        if (!survey) throw surveyErrors.notFound(request.params.id);
+        if (survey.state === 'closed') throw surveyErrors.alreadyClosed(survey.id);
+        // Row-level security lets the city close any survey and a district its own district surveys.
+        const closed = await closeSurvey(tx, survey.id);
+        if (!closed) throw surveyErrors.notAllowed(survey.id);
+        await recordAudit(tx, user, {
+          action: 'survey.close',
+          objectType: 'survey',
+          objectId: survey.id,
+          districtCode: survey.districtCode,
+          detail: { kind: survey.kind, year: survey.year, from: survey.state },
+          clientIp: request.ip,
+        });
+        return closed;
+      });
+    },
+  );
+
+  app.get(
+    '/api/surveys/:id/no-change-declarations',
+    {
+      preHandler: requireRole(),
+      schema: {
+        tags: ['surveys'],
+        summary: '本年度无变化的声明（可见的区） / the districts that declared no change for a land-use change survey',
+        params: SurveyIdParams,
+        response: { 200: Type.Array(DeclarationSchema), ...errorResponses },
+      },
+    },
+    (request) =>
+      asActor(app.db, request.actor, async (tx) => {
+        if (!(await findSurvey(tx, request.params.id))) throw surveyErrors.notFound(request.params.id);
+        return listNoChangeDeclarations(tx, request.params.id);
+      }),
+  );
+
+  app.post(
+    '/api/surveys/:id/no-change-declarations',
+    {
+      preHandler: requireRole('city_admin', 'district_operator'),
+      schema: {
+        tags: ['surveys'],
+        summary: '声明本区本年度无变化（区级操作员为本区，市级管理员为任一区）；已有入库变更成果的区不能声明 / declare that a district has no land-use change this year',
+        params: SurveyIdParams,
+        body: Type.Object({
+          districtCode: Type.Optional(Type.String({ ...DistrictCodeParam, description: 'the district; a district operator’s own by default' })),
+          note: Type.Optional(Type.String({ maxLength: 500 })),
+        }),
+        response: { 201: DeclarationSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const districtCode = request.body.districtCode ?? user.districtCode;
+      if (!districtCode) throw commonErrors.validation({ zh: '须给出区代码（districtCode）', en: 'districtCode is required' }, { field: 'districtCode' });
+      // Said before the database looks at the district's packages (row-level security would refuse
+      // the row too, but only after the declaration's checks had told what that district sent).
+      if (user.role === 'district_operator' && districtCode !== user.districtCode) throw surveyErrors.declareForbidden(districtCode);
+      const declaration = await asActor(app.db, request.actor, async (tx) => {
+        const survey = await findSurvey(tx, request.params.id);
+        if (!survey) throw surveyErrors.notFound(request.params.id);
+        const created = await insertNoChangeDeclaration(tx, { surveyId: survey.id, districtCode, note: request.body.note ?? null }, user.id);
+        await recordAudit(tx, user, {
+          action: 'survey.no_change_declared',
+          objectType: 'survey',
+          objectId: survey.id,
+          districtCode,
+          detail: { year: survey.year, note: created.note },
+          clientIp: request.ip,
+        });
+        return created;
+      });
+      return reply.code(201).send(declaration);
     },
   );
 };

@@ -4,6 +4,7 @@
 // come out the same.
 import type { Database, ScriptExec } from '../../db/engine.ts';
 import { versionErrors } from './errors.ts';
+import { freezeBlockers, freezeRefusal, refusalFromDetail } from './freeze-guard.ts';
 import { VERSIONED_LAYERS } from './layers.ts';
 
 export interface SnapshotStatistics {
@@ -71,6 +72,16 @@ export async function exactStatistics(exec: ScriptExec, day: string): Promise<Sn
 }
 
 export async function freezeYear(db: Database, year: number, actor: { id: string; role: string } | null, today = new Date()): Promise<Snapshot> {
+  try {
+    return await freeze(db, year, actor, today);
+  } catch (error) {
+    // The snapshot trigger's refusal (another path, or a change between the check and the insert).
+    const refusal = (error as { code?: string }).code === 'LS151' ? refusalFromDetail((error as { detail?: unknown }).detail) : null;
+    throw refusal ?? error;
+  }
+}
+
+async function freeze(db: Database, year: number, actor: { id: string; role: string } | null, today: Date): Promise<Snapshot> {
   const day = `${String(year).padStart(4, '0')}-12-31`;
   if (day >= today.toISOString().slice(0, 10)) {
     throw versionErrors.yearNotFreezable(year, `${day} 尚未过去`, `${day} has not passed yet`);
@@ -84,17 +95,11 @@ export async function freezeYear(db: Database, year: number, actor: { id: string
     if (frozen?.through && String(frozen.through) >= day) {
       throw versionErrors.yearNotFreezable(year, `已冻结至 ${String(frozen.through)}`, `already frozen through ${String(frozen.through)}`, { frozenThrough: frozen.through });
     }
-    // An accepted package not yet applied would be shut out for good: apply it (or reject it) first.
-    const pending = await exec(
-      `SELECT s.id, s.district_code FROM submissions s JOIN surveys v ON v.id = s.survey_id
-        WHERE s.state = 'accepted' AND v.time_point <= $1::date ORDER BY s.district_code`,
-      [day],
-    );
-    if (pending.length) {
-      throw versionErrors.yearNotFreezable(year, `尚有 ${pending.length} 个已验收未入库的成果`, `${pending.length} accepted package(s) are not applied yet`, {
-        pending: pending.map((row) => ({ submissionId: row.id, districtCode: row.district_code })),
-      });
-    }
+    // Whatever is not settled yet would be shut out for good: an accepted package not applied, a
+    // survey of the year still open, a district that has sent nothing (migrations/0015). The
+    // snapshot trigger asks the same again; here the answer names what to do.
+    const blockers = await freezeBlockers(exec, year);
+    if (blockers.length) throw freezeRefusal(year, blockers);
     const { checksum, counts } = await contentChecksum(exec, day);
     const statistics = await exactStatistics(exec, day);
     const [row] = await exec(
