@@ -55,6 +55,8 @@ describe.each(ENGINES)('the freeze guard on the %s engine', (engine) => {
     expect(closed.statusCode, closed.body).toBe(200);
     expect(closed.json()).toMatchObject({ state: 'closed', frozen: false });
     expectError(await admin.post(`/api/surveys/${national.id}/close`), 409, 'SURVEY_CLOSED');
+    // A closed survey takes no more packages.
+    expectError(await chongming.upload(`/api/submissions?surveyId=${national.id}`, 'late.geojson', Buffer.from('{}')), 409, 'SURVEY_CLOSED');
     expect((await admin.post('/api/snapshots', { year: 2019 })).statusCode).toBe(201);
     expect((await surveys()).find((s) => s.id === national.id)).toMatchObject({ state: 'closed', frozen: true });
   });

@@ -23,6 +23,8 @@ export function messageLeaks(zh: string): string[] {
   const found: string[] = [];
   // `…` sets the API's own names and values (parameter names, allowed values): code, not words.
   zh = zh.replace(/`[^`\n]*`/g, ' ');
+  // “…” quotes what users entered (a survey's name, a file's name): their data, in their words.
+  zh = zh.replace(/“[^”\n]*”/g, ' ');
   const timestamp = ISO_TIMESTAMP.exec(zh);
   if (timestamp) found.push(`ISO timestamp ${timestamp[0]}`);
   // Tokens are runs of the characters identifiers, paths, codes and numbers are made of.

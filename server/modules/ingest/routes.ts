@@ -96,11 +96,14 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > app.config.ingest.maxUploadBytes + 1024 * 1024) throw uploadTooLarge(app.config.ingest.maxUploadBytes, 'upload');
       const survey = await asActor(app.db, request.actor, (tx) =>
-        tx.selectFrom('surveys').select(['id', 'scope', 'district_code']).where('id', '=', request.query.surveyId).executeTakeFirst(),
+        tx.selectFrom('surveys').select(['id', 'scope', 'district_code', 'state']).where('id', '=', request.query.surveyId).executeTakeFirst(),
       );
       if (!survey) throw commonErrors.notFound(THINGS.survey, request.query.surveyId);
       if (survey.scope === 'district' && survey.district_code !== districtCode) {
         throw new AppError(400, 'SURVEY_OTHER_DISTRICT', '该调查任务属于其他区', 'The survey belongs to another district', { surveyId: survey.id });
+      }
+      if (survey.state === 'closed') {
+        throw new AppError(409, 'SURVEY_CLOSED', '该调查任务已结束汇交，不再接收成果', 'The survey is closed: it takes no more packages', { surveyId: survey.id });
       }
       if (!request.isMultipart()) throw new AppError(415, 'UPLOAD_NOT_MULTIPART', '请以 multipart/form-data 上传文件', 'Upload the file as multipart/form-data');
       const part = await request.file();

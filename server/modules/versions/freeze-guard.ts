@@ -103,8 +103,8 @@ export function freezeRefusal(year: number, blockers: FreezeBlocker[]): AppError
     return new AppError(
       409,
       'SNAPSHOT_SURVEY_OPEN',
-      `不能冻结 ${year} 年度快照：该年度的调查任务尚未结束：${open.map((b) => `“${b.name ?? b.subject}”（${SURVEY_STATE_NAMES[b.state ?? ''] ?? '未结束'}）`).join('、')}。请先结束调查任务`,
-      `Cannot freeze snapshot ${year}: the year's survey is not closed yet: ${open.map((b) => `survey ${b.subject} (${b.state})`).join(', ')}; close it first`,
+      `不能冻结 ${year} 年度快照：该年度的调查任务尚未结束：${namedFew(open.map((b) => `“${b.name ?? b.subject}”（${SURVEY_STATE_NAMES[b.state ?? ''] ?? '未结束'}）`), '、', (n) => `等 ${n} 项`)}。请先结束调查任务`,
+      `Cannot freeze snapshot ${year}: the year's survey is not closed yet: ${namedFew(open.map((b) => `survey ${b.subject} (${b.state})`), ', ', (n) => `and ${n - NAMED_AT_MOST} more`)}; close it first`,
       { ...details, surveys: open.map((blocker) => ({ surveyId: blocker.subject, state: blocker.state })) },
     );
   }
@@ -116,4 +116,13 @@ export function freezeRefusal(year: number, blockers: FreezeBlocker[]): AppError
     `Cannot freeze snapshot ${year}: ${districts.length} district(s) have neither an applied change package of the year nor a declaration of no change: ${districts.map((b) => b.subject).join(', ')}`,
     { ...details, districts: districts.map((blocker) => ({ districtCode: blocker.subject, name: blocker.name })) },
   );
+}
+
+/** How many blockers a message names; the details carry them all. */
+const NAMED_AT_MOST = 5;
+
+/** The first few of a list, joined, with a tail saying how many there are in all. */
+function namedFew(items: string[], separator: string, tail: (count: number) => string): string {
+  if (items.length <= NAMED_AT_MOST) return items.join(separator);
+  return `${items.slice(0, NAMED_AT_MOST).join(separator)}${separator === '、' ? '' : ' '}${tail(items.length)}`;
 }
