@@ -5,8 +5,8 @@
 // session's token hash in app.session, both SET LOCAL, so they end with the transaction and never
 // leak to the next user of a pooled connection. Row-level security (migrations/0006) derives the
 // user, role and district from that session in the database itself.
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from './engine.ts';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import type { Database, SystemTx } from './engine.ts';
 import type { DB } from './schema.ts';
 
 export const APP_DB_ROLE = 'lsp_app';
@@ -18,7 +18,8 @@ export interface ActorContext {
 
 export const ANONYMOUS: ActorContext = { sessionTokenHash: null };
 
-export type Tx = Transaction<DB>;
+/** A transaction's queries: a request's (asActor) or the system's (asSystem), typed alike. */
+export type Tx = Kysely<DB>;
 
 export function asActor<T>(db: Database, actor: ActorContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.requests.transaction().execute(async (tx) => {
@@ -27,9 +28,12 @@ export function asActor<T>(db: Database, actor: ActorContext, work: (tx: Tx) => 
   });
 }
 
-/** The owner's view, bypassing row-level security. Only for work no request controls. */
-export function asSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute(work);
+/**
+ * The owner's view, bypassing row-level security. Only for work no request controls. The same
+ * transaction as every system path (Database.systemTransaction), with its exec and copyIn.
+ */
+export function asSystem<T>(db: Database, work: (tx: SystemTx) => Promise<T>): Promise<T> {
+  return db.systemTransaction(work);
 }
 
 export type Queryable = Kysely<DB> | Tx;

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { requestUrlFor } from '../config.ts';
 import { Mutex } from './mutex.ts';
-import { PGliteDialect } from './pglite-dialect.ts';
+import { PGliteDialect, PGliteTransactionDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
 export type EngineKind = 'server' | 'embedded';
@@ -22,6 +22,14 @@ export type ScriptExec = (sql: string, params?: unknown[]) => Promise<Record<str
 
 /** Streams rows in PostgreSQL COPY text format into `COPY … FROM STDIN` on the transaction's connection. */
 export type CopyIn = (copySql: string, data: Buffer) => Promise<void>;
+
+/**
+ * The owner's transaction for the system paths no request controls (import, quality runs, apply,
+ * freeze, migrations, seed): typed Kysely queries, and on the same connection, inside the same
+ * transaction, the two things Kysely does not do: multi-statement scripts and raw statements
+ * built from fixed table names (exec), and COPY (copyIn).
+ */
+export type SystemTx = Kysely<DB> & { readonly exec: ScriptExec; readonly copyIn: CopyIn };
 
 export interface Database {
   readonly engine: EngineKind;
@@ -39,7 +47,9 @@ export interface Database {
    * superuser, a role that bypasses it, the owner or a member of it. Run after migrating.
    */
   checkRequestRole(): Promise<void>;
-  /** One transaction on one connection, as the connecting (owning) role: migrations, seeding, CLI. */
+  /** One transaction on one connection, as the connecting (owning) role: the only way system work opens one. */
+  systemTransaction<T>(work: (tx: SystemTx) => Promise<T>): Promise<T>;
+  /** systemTransaction for code that only runs SQL text: the same transaction, its exec and copyIn. */
   scriptTransaction<T>(work: (exec: ScriptExec, copyIn: CopyIn) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -98,7 +108,7 @@ export async function openServerDatabase(url: string, poolMax = 10, requestUrl =
   );
   probe.release();
   const requests = new Kysely<DB>({ dialect: new PostgresDialect({ pool: requestPool }) });
-  return {
+  const database: Database = {
     engine: 'server',
     kysely: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
     requests,
@@ -126,7 +136,7 @@ export async function openServerDatabase(url: string, poolMax = 10, requestUrl =
         );
       }
     },
-    async scriptTransaction(work) {
+    async systemTransaction(work) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
@@ -134,7 +144,7 @@ export async function openServerDatabase(url: string, poolMax = 10, requestUrl =
         const exec: ScriptExec = async (sql, params) =>
           (params ? await client.query(sql, params) : await client.query(sql)).rows ?? [];
         const copyIn: CopyIn = (copySql, data) => pipeline(Readable.from([data]), client.query(copyFrom(copySql)));
-        const result = await work(exec, copyIn);
+        const result = await work(systemTx(onePgConnection(client), exec, copyIn));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -144,10 +154,25 @@ export async function openServerDatabase(url: string, poolMax = 10, requestUrl =
         client.release();
       }
     },
+    scriptTransaction(work) {
+      return database.systemTransaction((tx) => work(tx.exec, tx.copyIn));
+    },
     async close() {
       await Promise.all([pool.end(), requestPool.end()]);
     },
   };
+  return database;
+}
+
+/** Kysely over one checked-out connection whose transaction the caller has begun and will end. */
+function onePgConnection(client: pg.PoolClient): Kysely<DB> {
+  const connection = { query: client.query.bind(client), release: () => undefined };
+  const pool = { connect: async () => connection, end: async () => undefined };
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }) });
+}
+
+function systemTx(kysely: Kysely<DB>, exec: ScriptExec, copyIn: CopyIn): SystemTx {
+  return Object.assign(kysely, { exec, copyIn });
 }
 
 export interface EmbeddedDatabase extends Database {
@@ -215,7 +240,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
   });
   const mutex = new Mutex();
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) });
-  return {
+  const database: EmbeddedDatabase = {
     engine: 'embedded',
     kysely,
     requests: kysely,
@@ -223,6 +248,9 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
       // One connection, the owner's: nothing to check, and nothing this could promise.
     },
     scriptTransaction(work) {
+      return database.systemTransaction((tx) => work(tx.exec, tx.copyIn));
+    },
+    systemTransaction(work) {
       return mutex.run(() =>
         pglite.transaction(async (tx) => {
           const exec: ScriptExec = async (sql, params) => {
@@ -234,7 +262,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
           const copyIn: CopyIn = async (copySql, data) => {
             await tx.query(copySql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'"), [], { blob: new Blob([data as unknown as ArrayBuffer]) });
           };
-          return work(exec, copyIn);
+          return work(systemTx(new Kysely<DB>({ dialect: new PGliteTransactionDialect(tx) }), exec, copyIn));
         }),
       );
     },
@@ -246,6 +274,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
       unlock();
     },
   };
+  return database;
 }
 
 export function openDatabase(config: {

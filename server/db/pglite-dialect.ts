@@ -90,3 +90,39 @@ export class PGliteDialect implements Dialect {
     return new PostgresIntrospector(db);
   }
 }
+
+/**
+ * Kysely over one PGlite transaction already begun (the owner's system transaction, which holds
+ * the mutex for its whole life): queries run on it directly; beginning or ending another
+ * transaction inside it is refused rather than silently nested.
+ */
+class PGliteTransactionDriver implements Driver {
+  constructor(private readonly tx: PGliteTransaction) {}
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PGliteConnection(this.tx);
+  }
+  async beginTransaction(): Promise<void> {
+    throw new Error('a system transaction is already open on this connection');
+  }
+  async commitTransaction(): Promise<void> {}
+  async rollbackTransaction(): Promise<void> {}
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}
+
+export class PGliteTransactionDialect implements Dialect {
+  constructor(private readonly tx: PGliteTransaction) {}
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver() {
+    return new PGliteTransactionDriver(this.tx);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return new PostgresIntrospector(db);
+  }
+}
