@@ -25,7 +25,7 @@ import type { SessionUser } from '../server/modules/auth/repository.ts';
 import { runChecks } from '../server/modules/quality/engine.ts';
 import { BUFFER, EXTENT, FULL_PROPERTIES_ZOOM, initialFeatureLimit, MAX_TILE_BYTES, minimumArea, simplifyTolerance, tileRequest } from '../server/modules/tiles/layers.ts';
 import { applySubmission } from '../server/modules/versions/apply.ts';
-import { acceptSubmission } from '../server/modules/versions/service.ts';
+import { acceptSubmission } from '../server/modules/submissions/decide.ts';
 import { DEMO_PASSWORD } from '../server/seed/demo.ts';
 import { mulberry32 } from '../server/seed/generator/random.ts';
 import { adminStatement, benchOptions, benchPackage, freshBenchDatabase, lastJsonLine, runTimed, serverUrlOrExit } from './bench-common.ts';

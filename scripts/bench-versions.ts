@@ -20,7 +20,7 @@ import { prepareDatabase } from '../server/platform.ts';
 import type { SessionUser } from '../server/modules/auth/repository.ts';
 import { runChecks } from '../server/modules/quality/engine.ts';
 import { applySubmission } from '../server/modules/versions/apply.ts';
-import { acceptSubmission } from '../server/modules/versions/service.ts';
+import { acceptSubmission } from '../server/modules/submissions/decide.ts';
 import { freezeYear } from '../server/modules/versions/snapshots.ts';
 import { closeSurveys } from '../server/seed/demo-history.ts';
 import { DEMO_PASSWORD } from '../server/seed/demo.ts';

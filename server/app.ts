@@ -29,6 +29,8 @@ import { ImportQueue } from './modules/ingest/jobs.ts';
 import { uploadRoutes } from './modules/ingest/routes.ts';
 import { qualityRoutes } from './modules/quality/routes.ts';
 import { checksAfterImport } from './modules/quality/service.ts';
+import { surveyLifecycleRoutes } from './modules/submissions/survey-routes.ts';
+import { publicationRoutes } from './modules/publications/routes.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
 import { tileRoutes } from './modules/tiles/routes.ts';
@@ -130,6 +132,8 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   await app.register(userRoutes);
   await app.register(surveyRoutes);
   await app.register(submissionRoutes);
+  await app.register(surveyLifecycleRoutes);
+  await app.register(publicationRoutes);
   await app.register(uploadRoutes);
   await app.register(qualityRoutes);
   await app.register(versionRoutes);

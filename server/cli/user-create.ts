@@ -8,8 +8,9 @@ import type { UserRole } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
 import { createUser } from '../modules/users/repository.ts';
+import { ALL_ROLES } from '../modules/auth/roles.ts';
 
-const ROLES: readonly UserRole[] = ['city_admin', 'city_auditor', 'district_operator', 'leading_group_office', 'surveyor', 'agency'];
+const ROLES = ALL_ROLES;
 const USAGE = `usage: npm run user:create -- --username NAME --role ROLE [--district CODE] [--name DISPLAY_NAME]
                             [--organisation ORGANISATION_NAME] [--password-stdin]
 roles: ${ROLES.join(', ')}`;

@@ -2,6 +2,7 @@
 // speaks English: its own words go into the English message and details.reason, never into the
 // Chinese one.
 import { AppError } from '../errors.ts';
+import { lifecycleRefusal } from '../modules/submissions/errors.ts';
 import { surveyErrors } from '../modules/surveys/errors.ts';
 import { refusalFromDetail } from '../modules/versions/freeze-guard.ts';
 
@@ -39,6 +40,12 @@ export function translateDatabaseError(error: unknown): AppError | null {
       return refusalFromDetail(detail) ?? new AppError(409, 'SNAPSHOT_NOT_FREEZABLE', '年度快照不能冻结：该年度的调查或各区成果尚未齐备', 'The snapshot cannot be frozen: the year’s surveys or districts are not complete');
     case 'LS152':
       return surveyErrors.declarationConflict(detail);
+    case 'LS160':
+    case 'LS161':
+    case 'LS162':
+    case 'LS163':
+    case 'LS164':
+      return lifecycleRefusal(code, message, detail);
     case '42501': // insufficient_privilege, including row-level security WITH CHECK failures
       return new AppError(403, 'FORBIDDEN', '无权访问或修改这些数据', 'Not allowed to read or change these rows');
     case '23505':

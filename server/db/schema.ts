@@ -9,7 +9,7 @@ type Geometry = ColumnType<string, string, string>;
 
 export type AdminLevel = 'city' | 'district' | 'town' | 'village';
 export type OrganisationKind = 'city_bureau' | 'district_bureau' | 'leading_group_office' | 'survey_unit' | 'agency';
-export type UserRole = 'city_admin' | 'city_auditor' | 'district_operator' | 'leading_group_office' | 'surveyor' | 'agency';
+export type UserRole = 'city_admin' | 'city_auditor' | 'district_operator' | 'leading_group_office' | 'district_office' | 'surveyor' | 'agency';
 export type SurveyKind = 'national' | 'land_use_change' | 'cadastral_change' | 'special';
 export type SurveyScope = 'city' | 'district';
 export type SecrecyLevel = 'public' | 'internal' | 'confidential' | 'secret';
@@ -18,7 +18,7 @@ export type SurveyState =
   | 'filed' | 'approved' | 'published' | 'closed';
 export type SubmissionState =
   | 'received' | 'importing' | 'imported' | 'checking' | 'checked'
-  | 'rejected' | 'accepted' | 'applied' | 'failed' | 'superseded';
+  | 'rejected' | 'preliminary_accepted' | 'accepted' | 'filed' | 'applied' | 'failed' | 'superseded';
 export type ParcelLayer = 'land_use' | 'basic_farmland' | 'ownership';
 export type ChangeKind =
   | 'split' | 'merge' | 'reclassification' | 'boundary_change' | 'ownership_change' | 'attribute_change';
@@ -125,6 +125,8 @@ export interface SubmissionsTable {
   applied_by: ColumnType<string | null, never, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  round: ColumnType<number, number | undefined, number>;
+  corrects_submission_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuditLogTable {
@@ -259,6 +261,77 @@ export interface DB {
   qc_rule_settings: QcRuleSettingsTable;
   snapshots: SnapshotsTable;
   no_change_declarations: NoChangeDeclarationsTable;
+  lifecycle_steps: LifecycleStepsTable;
+  decisions: DecisionsTable;
+  attachments: AttachmentsTable;
+  publications: PublicationsTable;
+}
+
+/** One allowed move of a survey or submission (migrations/0018). */
+export interface LifecycleStepsTable {
+  object: 'submission' | 'survey';
+  kind: SurveyKind;
+  scope: SurveyScope;
+  from_state: string;
+  action: string;
+  to_state: string;
+  roles: string[];
+  level: 'city' | 'district' | 'own';
+  decision: boolean;
+  needs: string[];
+  label_zh: string;
+  label_en: string;
+  article: string | null;
+}
+
+/** A recorded decision (审核意见), append-only; the database fills the decider's role and organisation. */
+export interface DecisionsTable {
+  id: Generated<string>;
+  object: 'submission' | 'survey';
+  survey_id: string;
+  submission_id: string | null;
+  district_code: string | null;
+  round: ColumnType<number | null, never, never>;
+  action: string;
+  from_state: string;
+  to_state: string;
+  decided_by: string;
+  decider_role: ColumnType<string, never, never>;
+  decider_organisation: ColumnType<string | null, never, never>;
+  decided_at: ColumnType<Date, never, never>;
+  written_in: ColumnType<number, never, never>;
+  opinion: string | null;
+  rectification: unknown | null;
+  document: unknown | null;
+  attachment_ids: ColumnType<string[], string[] | undefined, never>;
+  detail: unknown | null;
+}
+
+export interface AttachmentsTable {
+  id: Generated<string>;
+  sha256: string;
+  file_name: string;
+  media_type: 'application/pdf' | 'image/png' | 'image/jpeg';
+  size_bytes: number;
+  archive_path: string;
+  uploaded_by: string;
+  uploaded_at: Timestamp;
+}
+
+/** 公布: what was published, by whom, under which approval; withdrawn once, never removed. */
+export interface PublicationsTable {
+  id: Generated<string>;
+  survey_id: string;
+  district_code: string | null;
+  day: string;
+  layers: string[];
+  fields: ColumnType<string[], string[] | undefined, never>;
+  decision_id: string;
+  approval_decision_id: string;
+  published_by: string;
+  published_at: Timestamp;
+  withdrawn_decision_id: string | null;
+  withdrawn_at: ColumnType<Date | null, never, never>;
 }
 
 /** 本年度无变化: a district declares no land-use change for a yearly change survey (migrations/0015). */

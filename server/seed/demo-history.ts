@@ -17,14 +17,16 @@ import type { Database } from '../db/engine.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
 import type { SessionUser } from '../modules/auth/repository.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
-import { closeSurvey } from '../modules/surveys/repository.ts';
+import { moveSurvey } from '../modules/submissions/lifecycle.ts';
 import { applySubmission } from '../modules/versions/apply.ts';
-import { acceptSubmission } from '../modules/versions/service.ts';
+import { acceptSubmission } from '../modules/submissions/decide.ts';
 import { freezeYear } from '../modules/versions/snapshots.ts';
 import { DEMO_PACKAGES, type DemoPackage } from './demo-packages.ts';
 import { generateChangeSeries } from './generator/changes.ts';
 
 export const DEMO_CHANGE_YEARS = [2020, 2021, 2022, 2023] as const;
+/** The year the demo approves and publishes, so an anonymous visitor sees a published year. */
+export const DEMO_PUBLISHED_YEAR = 2023;
 /** Share of a district's parcels changed per demo year. */
 const DEMO_CHANGE_FRACTION = 0.02;
 
@@ -94,11 +96,8 @@ async function blockingSummary(app: FastifyInstance, submissionId: string): Prom
 /** Ends the collection of the city's surveys of a kind and year (before the year is frozen). */
 export async function closeSurveys(db: Database, kind: 'national' | 'land_use_change', year: number, admin: SessionUser): Promise<void> {
   await asSystem(db, async (tx) => {
-    const open = await tx.selectFrom('surveys').select(['id', 'state']).where('kind', '=', kind).where('year', '=', year).where('state', '<>', 'closed').execute();
-    for (const survey of open) {
-      await closeSurvey(tx, survey.id);
-      await recordAudit(tx, admin, { action: 'survey.close', objectType: 'survey', objectId: survey.id, districtCode: null, detail: { kind, year, from: survey.state } });
-    }
+    const open = await tx.selectFrom('surveys').select(['id', 'state']).where('kind', '=', kind).where('year', '=', year).where('state', 'in', ['planned', 'collecting']).execute();
+    for (const survey of open) await moveSurvey(tx, survey.id, 'close', admin, { detail: { kind, year } });
   });
 }
 
@@ -161,4 +160,29 @@ export async function seedDemoHistory(app: FastifyInstance, log: Log, packages: 
     log.info(`demo history: ${year} applied and frozen`);
   }
   fs.rmSync(outDir, { recursive: true, force: true });
+  await publishDemoYear(app, admin, log);
+}
+
+/** Approves the published year's survey (市政府批准, a demo document) and publishes it, as the city would after freezing. */
+async function publishDemoYear(app: FastifyInstance, admin: SessionUser, log: Log): Promise<void> {
+  const refused = await refusal(() =>
+    asSystem(app.db, async (tx) => {
+      const survey = await tx
+        .selectFrom('surveys')
+        .select(['id', 'state'])
+        .where('kind', '=', 'land_use_change')
+        .where('year', '=', DEMO_PUBLISHED_YEAR)
+        .where('scope', '=', 'city')
+        .executeTakeFirstOrThrow();
+      if (survey.state === 'closed') {
+        await moveSurvey(tx, survey.id, 'approve', admin, {
+          opinion: '同意该年度土地变更调查成果（演示）',
+          document: { number: `沪府土调〔${DEMO_PUBLISHED_YEAR + 1}〕1号（演示）`, date: `${DEMO_PUBLISHED_YEAR + 1}-03-31`, issuer: '上海市人民政府（演示）' },
+        });
+        survey.state = 'approved';
+      }
+      if (survey.state === 'approved') await moveSurvey(tx, survey.id, 'publish', admin, { opinion: '公布年度土地变更调查主要数据与图斑（演示）' });
+    }),
+  );
+  if (refused) log.info(`demo history: ${DEMO_PUBLISHED_YEAR} was not published (${refused})`);
 }

@@ -126,7 +126,7 @@ describe.each(ENGINES)('packages that are not what their survey expects, on the 
     expect(again.state).toBe('rejected');
     expect(again.findings.map((finding) => `${finding.ruleId} ${finding.severity}`)).toEqual(['PKG_BASELINE_EXISTS error']);
     expect(again.findings[0]!.message.zh).toContain('已有基础数据（2 个图斑版本，2019-12-31 起）');
-    expectError(await admin.post(`/api/submissions/${again.id}/accept`), 409, 'SUBMISSION_NOT_CHECKED');
+    expectError(await admin.post(`/api/submissions/${again.id}/accept`), 409, 'LIFECYCLE_STEP_NOT_ALLOWED');
     await setRule('TOPO_GAP', true);
     await setRule('AREA_DISTRICT_TOTAL', true);
   });

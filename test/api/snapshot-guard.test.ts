@@ -50,7 +50,7 @@ describe.each(ENGINES)('the freeze guard on the %s engine', (engine) => {
     expect(open.error.message.zh).toContain('汇交中');
     expect(open.error.message.en).toContain(national.id);
     // A district operator may not close a city-wide survey.
-    expectError(await chongming.post(`/api/surveys/${national.id}/close`), 403, 'FORBIDDEN');
+    expectError(await chongming.post(`/api/surveys/${national.id}/close`), 403, 'LIFECYCLE_NOT_YOUR_STEP');
     const closed = await admin.post(`/api/surveys/${national.id}/close`);
     expect(closed.statusCode, closed.body).toBe(200);
     expect(closed.json()).toMatchObject({ state: 'closed', frozen: false });
@@ -93,12 +93,10 @@ describe.each(ENGINES)('the freeze guard on the %s engine', (engine) => {
     expect(byCity.statusCode, byCity.body).toBe(201);
     expectError(await pudong.post(`/api/surveys/${survey.id}/no-change-declarations`, {}), 409, 'CONFLICT');
     // 浦东 declared no change: a 浦东 package of the survey can no longer be applied.
-    const late = await insertSubmission(test.db, PUDONG, survey.id, 'received');
-    await asSystem(test.db, async (tx) => {
-      // checked clean, as a quality run would leave it, and accepted by the city
-      await tx.insertInto('qc_runs').values({ district_code: PUDONG, submission_id: late, state: 'finished', rules: '[]', findings: 0, blocking: 0 }).execute();
-      await tx.updateTable('submissions').set({ state: 'accepted' }).where('id', '=', late).execute();
-    });
+    const late = await insertSubmission(test.db, PUDONG, survey.id, 'checked');
+    // checked clean, as a quality run would leave it, and accepted by the city
+    await asSystem(test.db, (tx) => tx.insertInto('qc_runs').values({ district_code: PUDONG, submission_id: late, state: 'finished', rules: '[]', findings: 0, blocking: 0 }).execute());
+    expect((await admin.post(`/api/submissions/${late}/accept`)).statusCode).toBe(200);
     expectError(await admin.post(`/api/submissions/${late}/apply`), 409, 'NO_CHANGE_DECLARED');
     expect((await admin.post(`/api/submissions/${late}/reject`, { reason: '已声明本年度无变化' })).statusCode).toBe(200);
 

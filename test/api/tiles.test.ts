@@ -116,7 +116,7 @@ describe.each(ENGINES)('vector tiles on the %s engine', (engine) => {
 
   beforeAll(async () => {
     test = await openTestApp(engine);
-    for (const username of ['admin', 'chongming', 'pudong']) {
+    for (const username of ['admin', 'chongming', 'pudong', 'office']) {
       clients[username] = new TestClient(test.app);
       expect((await clients[username].login(username, DEMO_PASSWORD)).statusCode).toBe(200);
     }
@@ -289,16 +289,31 @@ describe.each(ENGINES)('vector tiles on the %s engine', (engine) => {
     const districts = features(decode(await get(null, tileUrl('districts', LON, LAT, 9)), 'districts'));
     expect(districts.get(Number(CHONGMING))?.properties).toEqual({ code: CHONGMING, name: '崇明区' });
     expectError(await get(null, tileUrl('findings', LON, LAT, 15, `runId=${crypto.randomUUID()}`)), 401, 'AUTH_REQUIRED');
-    // A published, public survey's versions are for everyone.
-    const [survey] = await test.db.scriptTransaction((exec) =>
-      exec(`INSERT INTO surveys (kind, scope, year, time_point, title, secrecy, state) VALUES ('special', 'city', 2020, '2020-06-30', '公开专项调查', 'public', 'published') RETURNING id`),
-    );
-    const published = await insertSubmission(test.db, CHONGMING, String(survey!.id));
-    await insertParcel('G', { lon: LON + 0.003, lat: LAT + 0.0015, submission: published });
+    // A 公开 special survey of 2019-06-30, taken through its steps to publication: the versions
+    // valid on its day are for everyone, the moment it is published and no longer.
+    const created = await clients.admin!.post('/api/surveys', { kind: 'special', scope: 'city', year: 2019, timePoint: '2019-06-30', title: '公开专项调查', secrecy: 'public' });
+    expect(created.statusCode, created.body).toBe(201);
+    const surveyId = created.json<{ id: string }>().id;
+    const step = async (who: string, action: string, body: Record<string, unknown> = {}) => {
+      const response = await clients[who]!.post(`/api/surveys/${surveyId}/decisions`, { action, ...body });
+      expect(response.statusCode, response.body).toBe(200);
+    };
+    const document = { number: '沪土调〔2019〕1号', date: '2019-05-01' };
+    await step('office', 'approve_plan', { document });
+    const published = await insertSubmission(test.db, CHONGMING, surveyId);
+    await insertParcel('G', { lon: LON + 0.003, lat: LAT + 0.0015, submission: published, validFrom: '2019-06-30' });
+    await step('admin', 'close');
+    await step('admin', 'approve', { document: { number: '沪府〔2019〕9号', date: '2019-09-01' } });
+    expect((await get(null, url)).rawPayload.length).toBe(0); // approved is not published
+    await step('admin', 'publish');
     expect([...features(decode(await get(null, url), 'land_use')).keys()]).toEqual([ids.G]);
     expect(features(decode(await get('admin', url), 'land_use')).has(ids.G!)).toBe(true);
+    await step('admin', 'withdraw', { opinion: '撤回公布' });
+    expect((await get(null, url)).rawPayload.length).toBe(0);
+    await step('admin', 'publish');
+    expect([...features(decode(await get(null, url), 'land_use')).keys()]).toEqual([ids.G]);
     // Made internal again: off the public map at once.
-    await test.db.scriptTransaction((exec) => exec(`UPDATE surveys SET secrecy = 'internal' WHERE id = $1`, [survey!.id]));
+    await test.db.scriptTransaction((exec) => exec(`UPDATE surveys SET secrecy = 'internal' WHERE id = $1`, [surveyId]));
     expect((await get(null, url)).rawPayload.length).toBe(0);
   });
 

@@ -154,7 +154,7 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     const { id, findings } = await upload(nationalId, zip, '崇明-基础.zip');
     expect(blockingOf(findings)).toEqual([]);
     // Not yet accepted: cannot be applied.
-    expectError(await admin.post(`/api/submissions/${id}/apply`), 409, 'SUBMISSION_NOT_ACCEPTED');
+    expectError(await admin.post(`/api/submissions/${id}/apply`), 409, 'LIFECYCLE_STEP_NOT_ALLOWED');
     // A district operator cannot accept its own package.
     expectError(await operator.post(`/api/submissions/${id}/accept`), 403, 'FORBIDDEN');
     const applied = await acceptAndApply(id);
@@ -174,7 +174,7 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     // A second baseline for the district is refused at check time: it could never be applied.
     const again = await upload(nationalId, await packageOf([{ name: 'DLTB', records: BASELINE.slice(0, 2), fields: DLTB_FIELDS }]), '崇明-基础-2.zip');
     expect(blockingOf(again.findings)).toEqual([expect.stringMatching(/^PKG_BASELINE_EXISTS null District 310151 already has a baseline/)]);
-    expectError(await admin.post(`/api/submissions/${again.id}/accept`), 409, 'SUBMISSION_NOT_CHECKED');
+    expectError(await admin.post(`/api/submissions/${again.id}/accept`), 409, 'LIFECYCLE_STEP_NOT_ALLOWED');
     // With that rule switched off for the survey, applying still refuses it.
     const setRule = (enabled: boolean) => admin.request('PUT', `/api/surveys/${nationalId}/quality-rules/PKG_BASELINE_EXISTS`, { body: { enabled } });
     expect((await setRule(false)).statusCode).toBe(200);
@@ -368,7 +368,10 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     const cadastral = await survey('cadastral_change', 2021, 'district');
     const { id, findings } = await upload(cadastral, await packageOf([{ name: 'ZD', fields: CHANGE_ZD_FIELDS, records: [zd('李四', { BGQBSM: '310151211000Z00001', BGRQ: '2020-12-20' })] }]), '崇明-地籍变更.zip');
     expect(blockingOf(findings)).toEqual([]);
-    expect((await acceptAndApply(id)).layers).toEqual([{ layer: 'ownership', created: 1, closed: 1, lineage: 1 }]);
+    // A cadastral change is applied as it is accepted (art. 13: 随时调查，及时变更).
+    const accepted = await admin.post(`/api/submissions/${id}/accept`);
+    expect(accepted.json(), accepted.body).toMatchObject({ state: 'applied' });
+    expectError(await operator.post(`/api/submissions/${id}/apply`), 409, 'LIFECYCLE_STEP_NOT_ALLOWED');
     const history = (await admin.get('/api/parcels/310151211000Z00001?layer=ownership')).json<{ versions: { attributes: { qlrmc: string }; validFrom: string }[]; graph: { edges: { kind: string }[] } }>();
     expect(history.versions.map((v) => [v.validFrom, v.attributes.qlrmc])).toEqual([['2019-12-31', '张三'], ['2020-12-20', '李四']]);
     expect(history.graph.edges.map((e) => e.kind)).toEqual(['ownership_change']);

@@ -1,9 +1,11 @@
 // A submission cannot go forward (accepted, applied) unless its latest quality run finished
 // without blocking findings: the database refuses it whoever asks. On both engines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asSystem } from '../../server/db/context.ts';
 import { translateDatabaseError } from '../../server/db/errors.ts';
+import { moveSubmission } from '../../server/modules/submissions/lifecycle.ts';
 import { seedDemo } from '../../server/seed/demo.ts';
-import { insertSubmissionRow, nationalSurveyId } from '../support/data.ts';
+import { cityAdminActor, insertSubmissionRow, nationalSurveyId } from '../support/data.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe.each(ENGINES)('the acceptance gate on the %s engine', (engine) => {
@@ -17,7 +19,7 @@ describe.each(ENGINES)('the acceptance gate on the %s engine', (engine) => {
   afterAll(() => test?.drop());
 
   async function submission(runs: { state: 'finished' | 'failed' | 'running'; blocking: number | null }[]): Promise<string> {
-    const id = await insertSubmissionRow(test.db.kysely, '310151', surveyId, 'received');
+    const id = await insertSubmissionRow(test.db.kysely, '310151', surveyId, 'checked');
     for (const [k, run] of runs.entries()) {
       await test.db.scriptTransaction((exec) =>
         exec(`INSERT INTO qc_runs (district_code, submission_id, state, rules, blocking, started_at) VALUES ('310151', $1, $2, '[]', $3, now() + make_interval(secs => $4))`, [id, run.state, run.blocking, k]),
@@ -26,7 +28,11 @@ describe.each(ENGINES)('the acceptance gate on the %s engine', (engine) => {
     return id;
   }
 
-  const accept = (id: string) => test.db.scriptTransaction((exec) => exec(`UPDATE submissions SET state = 'accepted' WHERE id = $1`, [id]));
+  // The city's acceptance through the lifecycle: the decision is recorded, then the gate decides.
+  const accept = async (id: string) => {
+    const admin = await cityAdminActor(test.db);
+    await asSystem(test.db, (tx) => moveSubmission(tx, id, 'accept', admin));
+  };
 
   async function refusal(id: string): Promise<string> {
     const error = await accept(id).then(

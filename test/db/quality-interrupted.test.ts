@@ -15,9 +15,8 @@ describe.each(ENGINES)('an interrupted check on the %s engine', (engine) => {
   afterAll(() => test?.drop());
 
   it('is failed at start, its findings dropped and its submission back to imported', async () => {
-    const id = await insertSubmissionRow(test.db.kysely, '310151', await nationalSurveyId(test.db), 'received');
+    const id = await insertSubmissionRow(test.db.kysely, '310151', await nationalSurveyId(test.db), 'checking');
     const [run] = await test.db.scriptTransaction(async (exec) => {
-      await exec(`UPDATE submissions SET state = 'checking' WHERE id = $1`, [id]);
       const rows = await exec(`INSERT INTO qc_runs (district_code, submission_id, rules) VALUES ('310151', $1, '[]') RETURNING id`, [id]);
       await exec(
         `INSERT INTO qc_findings (district_code, run_id, finding_no, rule_id, severity, layer, message_zh, message_en) VALUES ('310151', $1, 1, 'ATTR_MANDATORY', 'error', 'DLTB', '半', 'half')`,

@@ -5,7 +5,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asSystem } from '../../server/db/context.ts';
-import { CHONGMING, insertSubmission, nationalSurveyId, PUDONG, seedAccounts } from '../support/data.ts';
+import { moveSubmission, moveSurvey } from '../../server/modules/submissions/lifecycle.ts';
+import { CHONGMING, cityAdminActor, insertSubmission, nationalSurveyId, PUDONG, seedAccounts } from '../support/data.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 const CHECKSUM = 'a'.repeat(64);
@@ -27,7 +28,14 @@ describe.each(ENGINES)('the freeze guard in the database on the %s engine', (eng
   const run = (statement: ReturnType<typeof sql>) => asSystem(test.db, (tx) => statement.execute(tx));
   const snapshot = (year: number) =>
     run(sql`INSERT INTO snapshots (year, snapshot_date, checksum, parcel_counts, statistics) VALUES (${year}, make_date(${year}, 12, 31), ${CHECKSUM}, '{}', '{}')`);
-  const close = (kind: string, year: number) => run(sql`UPDATE surveys SET state = 'closed' WHERE kind = ${kind}::survey_kind AND year = ${year}`);
+  // Closing is a decision of the city's (the lifecycle records it, migrations/0018).
+  const close = async (kind: 'national' | 'land_use_change', year: number) => {
+    const admin = await cityAdminActor(test.db);
+    await asSystem(test.db, async (tx) => {
+      const surveys = await tx.selectFrom('surveys').select('id').where('kind', '=', kind).where('year', '=', year).execute();
+      for (const survey of surveys) await moveSurvey(tx, survey.id, 'close', admin);
+    });
+  };
   const blockers = async (error: Promise<unknown>) => {
     const refused = (await error.then(() => null, (e: unknown) => e)) as { code?: string; detail?: string } | null;
     expect(refused?.code).toBe('LS151');
@@ -48,9 +56,12 @@ describe.each(ENGINES)('the freeze guard in the database on the %s engine', (eng
     await expect(run(sql`INSERT INTO no_change_declarations (district_code, survey_id) VALUES (${CHONGMING}, ${survey2020})`)).rejects.toMatchObject({ code: 'LS152' });
     await run(sql`INSERT INTO no_change_declarations (district_code, survey_id, note) VALUES (${PUDONG}, ${survey2020}, '无变化')`);
     // 浦东 declared no change: none of its packages for the survey is applied, whoever tries.
-    const late = await insertSubmission(test.db, PUDONG, survey2020, 'received');
+    const late = await insertSubmission(test.db, PUDONG, survey2020, 'accepted');
     await run(sql`INSERT INTO qc_runs (district_code, submission_id, state, rules, findings, blocking) VALUES (${PUDONG}, ${late}, 'finished', '[]', 0, 0)`);
     await expect(run(sql`UPDATE submissions SET state = 'applied' WHERE id = ${late}`)).rejects.toMatchObject({ code: 'LS152' });
+    // Accepted and not applied, it would hold the year open: the city returns it.
+    const admin = await cityAdminActor(test.db);
+    await asSystem(test.db, (tx) => moveSubmission(tx, late, 'return', admin, { rectification: [{ requirement: '已声明本年度无变化' }] }));
     // The declaration stays as it was said.
     await expect(run(sql`DELETE FROM no_change_declarations`)).rejects.toMatchObject({ code: 'LS001' });
     await snapshot(2020);

@@ -18,7 +18,7 @@ import { runChecks } from '../../server/modules/quality/engine.ts';
 import { tileRequest, type TileQueryString } from '../../server/modules/tiles/layers.ts';
 import { renderTile } from '../../server/modules/tiles/repository.ts';
 import { applySubmission } from '../../server/modules/versions/apply.ts';
-import { acceptSubmission } from '../../server/modules/versions/service.ts';
+import { acceptSubmission } from '../../server/modules/submissions/decide.ts';
 import { generatePackage } from '../../server/seed/generator/package.ts';
 import { actorFor, CHONGMING, nationalSurveyId, seedAccounts } from '../support/data.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';

@@ -19,7 +19,7 @@ import { encodeRows } from '../../server/modules/tiles/encode-js.ts';
 import { renderTile } from '../../server/modules/tiles/repository.ts';
 import { tileStatement } from '../../server/modules/tiles/sql.ts';
 import { applySubmission } from '../../server/modules/versions/apply.ts';
-import { acceptSubmission } from '../../server/modules/versions/service.ts';
+import { acceptSubmission } from '../../server/modules/submissions/decide.ts';
 import { generatePackage } from '../../server/seed/generator/package.ts';
 import { actorFor, nationalSurveyId, seedAccounts } from '../support/data.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';

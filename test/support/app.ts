@@ -16,7 +16,8 @@ export interface TestApp extends TestDatabase {
 export async function openTestApp(engine: EngineKind, env: Record<string, string> = {}): Promise<TestApp> {
   const test = await openTestDatabase(engine);
   await seedAccounts(test.db);
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  // TEST_LOG_LEVEL=error shows the server's own log of a failing request.
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
   const app = await buildApp({ config, db: test.db, capabilities: await detectCapabilities(test.db) });
   await app.ready();
   return {

@@ -17,6 +17,8 @@ import { ImportQueue } from '../../server/modules/ingest/jobs.ts';
 import { receivePackage } from '../../server/modules/ingest/upload.ts';
 import { runChecks } from '../../server/modules/quality/engine.ts';
 import { applySubmission } from '../../server/modules/versions/apply.ts';
+import { acceptSubmission } from '../../server/modules/submissions/decide.ts';
+import { cityAdminActor } from './data.ts';
 import { listFindings, type FindingRow } from '../../server/modules/quality/repository.ts';
 import type { RuleParams } from '../../server/modules/quality/rule.ts';
 import { zipEntries } from './packages.ts';
@@ -106,8 +108,9 @@ export async function runFixtureCase(db: Database, name: string): Promise<Fixtur
     // A run of no rules finishes clean: the database lets the submission be accepted, then it applies.
     const baselineId = await importLayers(context, path.join(dir, 'baseline'), `${name}-baseline`, national.id, fixture.district);
     await runChecks(db, baselineId, { startedBy: null, only: [] });
-    await asSystem(db, (tx) => tx.updateTable('submissions').set({ state: 'accepted', accepted_at: new Date() }).where('district_code', '=', fixture.district).where('id', '=', baselineId).execute());
-    await applySubmission(db, baselineId, null);
+    const admin = await cityAdminActor(db);
+    await acceptSubmission(db, baselineId, admin);
+    await applySubmission(db, baselineId, admin);
   }
   const surveyId = fixture.survey ? await citySurvey(db, fixture.survey.kind, fixture.survey.year) : national.id;
   const submissionId = await importLayers(context, dir, name, surveyId, fixture.district);

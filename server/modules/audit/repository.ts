@@ -1,6 +1,9 @@
 import type { Queryable } from '../../db/context.ts';
 import type { SessionUser } from '../auth/repository.ts';
 
+/** Who an entry names: a signed-in user, or what stands for one (the platform's own work). */
+export type AuditActor = Pick<SessionUser, 'id' | 'role' | 'districtCode'>;
+
 export interface AuditEntry {
   action: string;
   objectType?: string;
@@ -15,7 +18,7 @@ export interface AuditEntry {
  * the change it records. In an actor transaction the database checks that the entry names the
  * session's own user and role (migrations/0006).
  */
-export async function recordAudit(db: Queryable, actor: SessionUser | null, entry: AuditEntry): Promise<void> {
+export async function recordAudit(db: Queryable, actor: AuditActor | null, entry: AuditEntry): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({

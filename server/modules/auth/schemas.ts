@@ -6,10 +6,11 @@ export const UserRoleSchema = Type.Union(
     Type.Literal('city_auditor'),
     Type.Literal('district_operator'),
     Type.Literal('leading_group_office'),
+    Type.Literal('district_office'),
     Type.Literal('surveyor'),
     Type.Literal('agency'),
   ],
-  { description: '市级管理员 / 市级审核员 / 区级操作员 / 领导小组办公室 / 调查员 / 获准机构' },
+  { description: '市级管理员 / 市级审核员 / 区级操作员 / 市领导小组办公室 / 区领导小组办公室 / 调查员 / 获准机构' },
 );
 
 export const SessionUserSchema = Type.Object({

@@ -2,6 +2,7 @@
 // through the checks into scratch tables batch by batch (reading the next batch while PostGIS
 // transforms the last), then index and attach all layers in one transaction. Until that commit
 // nothing of the package is visible; on any failure the scratch tables are dropped.
+import { sql } from 'kysely';
 import type { Database } from '../../db/engine.ts';
 import type { IngestConfig } from '../../config.ts';
 import { chinaBounds, type CrsResolution } from './crs.ts';
@@ -14,6 +15,7 @@ import { mapFields, writeCopyLine, type FieldMapping } from './record-rows.ts';
 import { geometryTypeZh, type LayerCandidate, type SourceLayer, type SourceRecord } from './readers/types.ts';
 import { inspectRecords, refuseOtherDistrict, type DistrictTally } from './inspection.ts';
 import { attachWorkTable, createWorkTable, dropWorkTables, indexWorkTable, loadBatch } from './staging-repository.ts';
+import { moveSubmission } from '../submissions/lifecycle.ts';
 
 export type ImportStage = 'queued' | 'opening' | 'reading' | 'indexing' | 'checking' | 'done' | 'failed';
 
@@ -116,14 +118,14 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
       records: reports.reduce((sum, layer) => sum + layer.records, 0),
       durationMs: 0,
     };
-    await db.scriptTransaction(async (exec) => {
-      for (const item of planned) await attachWorkTable(exec, item.spec, request.submissionId);
+    await db.systemTransaction(async (tx) => {
+      for (const item of planned) await attachWorkTable(tx.exec, item.spec, request.submissionId);
       report.durationMs = Date.now() - started;
-      await exec(
-        `UPDATE submissions SET state = 'imported', format = $3, report = $4::jsonb, import_finished_at = now(), updated_at = now()
-         WHERE district_code = $1 AND id = $2`,
-        [request.districtCode, request.submissionId, opened.kind === 'zip' ? planned[0]!.layer.format : opened.kind, JSON.stringify(report)],
-      );
+      await moveSubmission(tx, request.submissionId, 'import_done', 'platform', {}, {
+        format: opened.kind === 'zip' ? planned[0]!.layer.format : opened.kind,
+        report: JSON.stringify(report),
+        import_finished_at: sql`now()`,
+      });
     });
     trace('indexed and attached', attaching);
     progress.stage = 'done';

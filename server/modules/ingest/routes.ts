@@ -5,7 +5,9 @@ import { AppError, commonErrors, ErrorBody, errorResponses, THINGS } from '../..
 import { DistrictCodeParam } from '../../http/params.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
-import { SubmissionSchema } from '../submissions/routes.ts';
+import { STAFF_READERS } from '../auth/roles.ts';
+import { lifecycleErrors } from '../submissions/errors.ts';
+import { takesPackages } from '../submissions/lifecycle.ts';
 import { uploadTooLarge } from './archive.ts';
 import { receivePackage } from './upload.ts';
 
@@ -96,15 +98,14 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > app.config.ingest.maxUploadBytes + 1024 * 1024) throw uploadTooLarge(app.config.ingest.maxUploadBytes, 'upload');
       const survey = await asActor(app.db, request.actor, (tx) =>
-        tx.selectFrom('surveys').select(['id', 'scope', 'district_code', 'state']).where('id', '=', request.query.surveyId).executeTakeFirst(),
+        tx.selectFrom('surveys').select(['id', 'scope', 'kind', 'district_code', 'state']).where('id', '=', request.query.surveyId).executeTakeFirst(),
       );
       if (!survey) throw commonErrors.notFound(THINGS.survey, request.query.surveyId);
       if (survey.scope === 'district' && survey.district_code !== districtCode) {
         throw new AppError(400, 'SURVEY_OTHER_DISTRICT', '该调查任务属于其他区', 'The survey belongs to another district', { surveyId: survey.id });
       }
-      if (survey.state === 'closed') {
-        throw new AppError(409, 'SURVEY_CLOSED', '该调查任务已结束汇交，不再接收成果', 'The survey is closed: it takes no more packages', { surveyId: survey.id });
-      }
+      // The database refuses the submission too (guard_submission_start); asking first spares the upload.
+      if (!takesPackages(survey.kind, survey.state)) throw lifecycleErrors.notCollecting(survey.id, survey.state, survey.kind);
       if (!request.isMultipart()) throw new AppError(415, 'UPLOAD_NOT_MULTIPART', '请以 multipart/form-data 上传文件', 'Upload the file as multipart/form-data');
       const part = await request.file();
       if (!part) throw new AppError(400, 'UPLOAD_NO_FILE', '请求中没有文件', 'The request holds no file');
@@ -150,14 +151,22 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/submissions/:id',
     {
-      preHandler: requireRole('city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'),
+      preHandler: requireRole(...STAFF_READERS),
       schema: {
         tags: ['submissions'],
         summary: '提交详情与导入进度、导入报告 / a submission with its import progress and report',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: {
           200: Type.Object({
-            ...SubmissionSchema.properties,
+            id: Type.String({ format: 'uuid' }),
+            districtCode: Type.String(),
+            surveyId: Type.String({ format: 'uuid' }),
+            state: Type.String(),
+            round: Type.Integer(),
+            fileName: Type.String(),
+            sha256: Type.String(),
+            sizeBytes: Type.Integer(),
+            createdAt: Type.String({ format: 'date-time' }),
             format: Type.Union([Type.String(), Type.Null()]),
             importStartedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
             importFinishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -174,7 +183,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const row = await asActor(app.db, request.actor, (tx) =>
         tx
           .selectFrom('submissions')
-          .select(['id', 'district_code', 'survey_id', 'state', 'file_name', 'sha256', 'size_bytes', 'format', 'created_at', 'import_started_at', 'import_finished_at', 'report'])
+          .select(['id', 'district_code', 'survey_id', 'state', 'round', 'file_name', 'sha256', 'size_bytes', 'format', 'created_at', 'import_started_at', 'import_finished_at', 'report'])
           .where('id', '=', request.params.id)
           .executeTakeFirst(),
       );
@@ -184,6 +193,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         districtCode: row.district_code,
         surveyId: row.survey_id,
         state: row.state,
+        round: row.round,
         fileName: row.file_name,
         sha256: row.sha256,
         sizeBytes: row.size_bytes,

@@ -1,7 +1,9 @@
 // SQL of the import: scratch tables in import_work, batches loaded with COPY, judged valid or not
 // as delivered and transformed to EPSG:4490 with their ellipsoidal area computed by PostGIS, and
 // the final attach that makes a submission's layers visible in one transaction.
+import { sql } from 'kysely';
 import type { CopyIn, Database, ScriptExec } from '../../db/engine.ts';
+import { moveSubmission } from '../submissions/lifecycle.ts';
 import { STORAGE_SRID } from './crs.ts';
 import type { FieldSpec, LayerSpec } from './layer-specs.ts';
 
@@ -115,19 +117,25 @@ export async function dropWorkTables(db: Database, specs: readonly LayerSpec[], 
  * crash or kill interrupted. They are dropped, and their submissions marked failed.
  */
 export async function sweepInterruptedImports(db: Database): Promise<number> {
-  return db.scriptTransaction(async (exec) => {
-    const orphans = await exec(
+  return db.systemTransaction(async (tx) => {
+    const orphans = await tx.exec(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'import_work' AND c.relkind = 'r' AND NOT c.relispartition`,
     );
-    for (const orphan of orphans) await exec(`DROP TABLE import_work.${String(orphan.relname)}`);
-    const interrupted = await exec(
-      `UPDATE submissions SET state = 'failed', updated_at = now(), import_finished_at = now(),
-         report = coalesce(report, '{}'::jsonb) || jsonb_build_object('error', jsonb_build_object(
-           'code', 'IMPORT_INTERRUPTED',
-           'message', jsonb_build_object('zh', '导入被中断（服务停止），未写入任何数据，请重新上传', 'en', 'The import was interrupted (the service stopped); nothing was stored. Upload again.')))
-       WHERE state IN ('received', 'importing') RETURNING id`,
-    );
+    for (const orphan of orphans) await tx.exec(`DROP TABLE import_work.${String(orphan.relname)}`);
+    const interrupted = await tx.selectFrom('submissions').select('id').where('state', 'in', ['received', 'importing']).execute();
+    const report = {
+      error: {
+        code: 'IMPORT_INTERRUPTED',
+        message: { zh: '导入被中断（服务停止），未写入任何数据，请重新上传', en: 'The import was interrupted (the service stopped); nothing was stored. Upload again.' },
+      },
+    };
+    for (const { id } of interrupted) {
+      await moveSubmission(tx, id, 'import_fail', 'platform', {}, {
+        import_finished_at: sql`now()`,
+        report: sql`coalesce(report, '{}'::jsonb) || ${JSON.stringify(report)}::jsonb`,
+      });
+    }
     return interrupted.length;
   });
 }

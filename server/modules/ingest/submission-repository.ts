@@ -6,6 +6,7 @@ import type { Database } from '../../db/engine.ts';
 import { translateDatabaseError } from '../../db/errors.ts';
 import { AppError, errorBody } from '../../errors.ts';
 import type { ImportRequest } from './importer.ts';
+import { moveSubmission, sessionActor } from '../submissions/lifecycle.ts';
 
 export interface NewSubmission {
   districtCode: string;
@@ -50,15 +51,36 @@ export async function findSameSubmission(db: Queryable, surveyId: string, distri
 
 /** The same file's earlier submission whose check failed gives way to the one being recorded. */
 async function retireFailedCheck(db: Queryable, submission: NewSubmission): Promise<void> {
-  await db
-    .updateTable('submissions as s')
-    .set({ state: 'superseded', updated_at: sql`now()` })
+  const earlier = await db
+    .selectFrom('submissions as s')
+    .select('s.id')
     .where('s.survey_id', '=', submission.surveyId)
     .where('s.district_code', '=', submission.districtCode)
     .where('s.sha256', '=', submission.sha256)
     .where('s.state', '=', 'imported')
     .where(latestCheckFailed, '=', true)
     .execute();
+  if (earlier.length === 0) return;
+  // A request resends as its user; the platform (the demo's seed) as itself.
+  const actor = await sessionActor(db);
+  for (const row of earlier) await (actor ? moveSubmission(db, row.id, 'resend', actor) : moveSubmission(db, row.id, 'supersede', 'platform'));
+}
+
+/**
+ * A package sent after one of its survey and district was turned down (returned for 整改 or
+ * blocked by its checks) is the next round, and names the submission it corrects.
+ */
+async function correctionOf(db: Queryable, submission: NewSubmission): Promise<{ round: number; corrects: string | null }> {
+  const previous = await db
+    .selectFrom('submissions')
+    .select(['id', 'round', 'state'])
+    .where('survey_id', '=', submission.surveyId)
+    .where('district_code', '=', submission.districtCode)
+    .where('state', 'not in', ['failed'])
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  if (!previous || previous.state !== 'rejected') return { round: 1, corrects: null };
+  return { round: previous.round + 1, corrects: previous.id };
 }
 
 /**
@@ -79,9 +101,12 @@ export async function explainDuplicate(db: Database, submission: Pick<NewSubmiss
 
 export async function insertSubmission(db: Queryable, submission: NewSubmission): Promise<string> {
   await retireFailedCheck(db, submission);
+  const correction = await correctionOf(db, submission);
   const row = await db
     .insertInto('submissions')
     .values({
+      round: correction.round,
+      corrects_submission_id: correction.corrects,
       district_code: submission.districtCode,
       survey_id: submission.surveyId,
       state: 'received',
@@ -100,29 +125,15 @@ export async function insertSubmission(db: Queryable, submission: NewSubmission)
 }
 
 export async function markImportStarted(db: Database, request: ImportRequest): Promise<void> {
-  await asSystem(db, (tx) =>
-    tx
-      .updateTable('submissions')
-      .set({ state: 'importing', import_started_at: sql`now()`, updated_at: sql`now()` })
-      .where('district_code', '=', request.districtCode)
-      .where('id', '=', request.submissionId)
-      .execute(),
-  );
+  await asSystem(db, (tx) => moveSubmission(tx, request.submissionId, 'import_start', 'platform', {}, { import_started_at: sql`now()` }));
 }
 
 export async function markImportFailed(db: Database, request: ImportRequest, error: AppError): Promise<void> {
   await asSystem(db, (tx) =>
-    tx
-      .updateTable('submissions')
-      .set({
-        state: 'failed',
-        report: JSON.stringify({ error: errorBody(error).error }),
-        import_finished_at: sql`now()`,
-        updated_at: sql`now()`,
-      })
-      .where('district_code', '=', request.districtCode)
-      .where('id', '=', request.submissionId)
-      .execute(),
+    moveSubmission(tx, request.submissionId, 'import_fail', 'platform', {}, {
+      report: JSON.stringify({ error: errorBody(error).error }),
+      import_finished_at: sql`now()`,
+    }),
   );
 }
 

@@ -2,6 +2,7 @@
 // row rules of a layer in one scan, run the set rules, then store the summary and move the
 // submission to 'checked' or 'rejected' (blocking findings) in one transaction. A run that fails
 // leaves no findings behind and the submission as it was.
+import { moveSubmission } from '../submissions/lifecycle.ts';
 import type { Database, ScriptExec } from '../../db/engine.ts';
 import { AppError, commonErrors, THINGS } from '../../errors.ts';
 import { CHECKABLE_STATES, qualityErrors, ruleStep, type CheckStep } from './errors.ts';
@@ -180,12 +181,14 @@ function importedFacts(report: ImportReport | null): Map<CheckedLayer, ImportedL
 }
 
 async function startRun(db: Database, submission: SubmissionFacts, rules: EffectiveRule[], startedBy: string | null): Promise<string> {
-  return db.scriptTransaction(async (exec) => {
-    const [run] = await exec(
+  return db.systemTransaction(async (tx) => {
+    const [run] = await tx.exec(
       `INSERT INTO qc_runs (district_code, submission_id, started_by, rules) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
       [submission.district_code, submission.id, startedBy, JSON.stringify(rules.map((item) => ({ id: item.rule.id, severity: item.severity, params: item.params })))],
     );
-    await exec(`UPDATE submissions SET state = 'checking', updated_at = now() WHERE district_code = $1 AND id = $2`, [submission.district_code, submission.id]);
+    // A run repeated after an interrupted one finds the submission checking already.
+    const current = await tx.selectFrom('submissions').select('state').where('district_code', '=', submission.district_code).where('id', '=', submission.id).executeTakeFirst();
+    if (current?.state !== 'checking') await moveSubmission(tx, submission.id, 'check_start', 'platform');
     return String(run!.id);
   });
 }
@@ -348,7 +351,8 @@ async function runSetRule(db: Database, run: SetRun): Promise<number> {
 }
 
 async function finishRun(db: Database, submission: SubmissionFacts, runId: string, summary: RunSummaryEntry[]): Promise<RunOutcome> {
-  return db.scriptTransaction(async (exec) => {
+  return db.systemTransaction(async (tx) => {
+    const exec = tx.exec;
     const [counts] = await exec(
       `SELECT count(*)::int AS findings, (count(*) FILTER (WHERE severity = 'error'))::int AS blocking FROM qc_findings WHERE district_code = $1 AND run_id = $2`,
       [submission.district_code, runId],
@@ -361,14 +365,15 @@ async function finishRun(db: Database, submission: SubmissionFacts, runId: strin
         WHERE district_code = $1 AND id = $2`,
       [submission.district_code, runId, JSON.stringify(summary), findings, blocking],
     );
-    await exec(`UPDATE submissions SET state = $3::submission_state, updated_at = now() WHERE district_code = $1 AND id = $2`, [submission.district_code, submission.id, state]);
+    await moveSubmission(tx, submission.id, blocking > 0 ? 'check_block' : 'check_pass', 'platform');
     return { runId, findings, blocking, state, summary };
   });
 }
 
 async function failRun(db: Database, submission: SubmissionFacts, runId: string, error: unknown): Promise<void> {
   const appError = error instanceof AppError ? error : qualityErrors.engineFailed({ ruleId: null, zh: '质检', en: 'The check' }, error instanceof Error ? error.message : String(error));
-  await db.scriptTransaction(async (exec) => {
+  await db.systemTransaction(async (tx) => {
+    const exec = tx.exec;
     await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [submission.district_code, runId]);
     await exec(
       `UPDATE qc_runs SET state = 'failed', finished_at = clock_timestamp(),
@@ -377,6 +382,7 @@ async function failRun(db: Database, submission: SubmissionFacts, runId: string,
       [submission.district_code, runId, appError.code, appError.zh, appError.en, JSON.stringify(appError.details ?? {})],
     );
     // The submission goes back to where it was before the run: imported (its earlier verdicts no longer stand).
-    await exec(`UPDATE submissions SET state = 'imported', updated_at = now() WHERE district_code = $1 AND id = $2 AND state = 'checking'`, [submission.district_code, submission.id]);
+    const current = await tx.selectFrom('submissions').select('state').where('district_code', '=', submission.district_code).where('id', '=', submission.id).executeTakeFirst();
+    if (current?.state === 'checking') await moveSubmission(tx, submission.id, 'check_abort', 'platform');
   });
 }

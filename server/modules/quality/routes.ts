@@ -74,7 +74,7 @@ const FindingSchema = Type.Object({
   bbox: Type.Union([Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }), Type.Null()]),
 });
 
-const READERS = ['city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'] as const;
+import { STAFF_READERS as READERS } from '../auth/roles.ts';
 /** Export files hold at most this many findings; the JSON pages through all of them. */
 const EXPORT_LIMIT = 200_000;
 

@@ -6,6 +6,7 @@
 //           once here is the one ST_IsValid scan of the run (validity as delivered was judged on
 //           import, which kept the delivered geometry of the parcels invalid in it).
 //   areas:  working geometry of a rule (gap pieces).
+import { movePlatformAll } from '../submissions/lifecycle.ts';
 import type { Database, ScriptExec } from '../../db/engine.ts';
 import { CHECKED_LAYERS, describesParcel, type CheckedLayer, type ImportedLayerFacts, type ScratchTables } from './rule.ts';
 import { text } from './rules/sql.ts';
@@ -128,7 +129,8 @@ export async function dropScratch(db: Database, scratch: ScratchTables): Promise
  * returns to 'imported' to be checked again. (Their scratch tables go with the import sweep.)
  */
 export async function sweepInterruptedChecks(db: Database): Promise<number> {
-  return db.scriptTransaction(async (exec) => {
+  return db.systemTransaction(async (tx) => {
+    const exec = tx.exec;
     const runs = await exec(
       `UPDATE qc_runs SET state = 'failed', finished_at = clock_timestamp(),
               error = jsonb_build_object('code', 'QC_INTERRUPTED', 'message', jsonb_build_object(
@@ -136,7 +138,7 @@ export async function sweepInterruptedChecks(db: Database): Promise<number> {
         WHERE state = 'running' RETURNING district_code, id`,
     );
     for (const run of runs) await exec(`DELETE FROM qc_findings WHERE district_code = $1 AND run_id = $2`, [run.district_code, run.id]);
-    await exec(`UPDATE submissions SET state = 'imported', updated_at = now() WHERE state = 'checking'`);
+    await movePlatformAll(tx, 'checking', 'check_abort');
     return runs.length;
   });
 }

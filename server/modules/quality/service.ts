@@ -1,6 +1,7 @@
 // Running the checks as the platform does: after every import (in the import queue), or when a
 // city or district user asks for a new run; audited either way. A package that imports replaces
 // the same district's earlier packages of the survey that were never accepted (superseded).
+import { moveSubmission } from '../submissions/lifecycle.ts';
 import { asSystem } from '../../db/context.ts';
 import type { Database } from '../../db/engine.ts';
 import { recordAudit } from '../audit/repository.ts';
@@ -37,15 +38,16 @@ export async function checkSubmission(
 export async function supersedeEarlier(db: Database, submissionId: string): Promise<number> {
   return asSystem(db, async (tx) => {
     const current = await tx.selectFrom('submissions').select(['survey_id', 'district_code']).where('id', '=', submissionId).executeTakeFirstOrThrow();
-    const result = await tx
-      .updateTable('submissions')
-      .set({ state: 'superseded' })
+    const earlier = await tx
+      .selectFrom('submissions')
+      .select('id')
       .where('survey_id', '=', current.survey_id)
       .where('district_code', '=', current.district_code)
       .where('id', '<>', submissionId)
       .where('state', 'in', ['imported', 'checked', 'rejected'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .execute();
+    for (const row of earlier) await moveSubmission(tx, row.id, 'supersede', 'platform');
+    return earlier.length;
   });
 }
 

@@ -65,11 +65,6 @@ export function insertSurvey(db: Queryable, input: NewSurvey, createdBy: string 
     .executeTakeFirstOrThrow();
 }
 
-/** Ends a survey's collection (state closed); null when the caller may not change it (row-level security). */
-export function closeSurvey(db: Queryable, id: string): Promise<Survey | undefined> {
-  return db.updateTable('surveys').set({ state: 'closed' }).where('id', '=', id).where('state', '<>', 'closed').returning(SURVEY_COLUMNS).executeTakeFirst();
-}
-
 export function findSurvey(db: Queryable, id: string): Promise<Survey | undefined> {
   return db.selectFrom('surveys').select(SURVEY_COLUMNS).where('id', '=', id).executeTakeFirst();
 }

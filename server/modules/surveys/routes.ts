@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { commonErrors, errorResponses } from '../../errors.ts';
 import { DateString as BoundedDate, DistrictCodeParam, YearParam } from '../../http/params.ts';
-import { asActor } from '../../db/context.ts';
+import { asActor, asSystem } from '../../db/context.ts';
+import { moveSurvey } from '../submissions/lifecycle.ts';
 import { recordAudit } from '../audit/repository.ts';
 import { requireRole, requireUser } from '../auth/plugin.ts';
 import { surveyErrors } from './errors.ts';
-import { closeSurvey, findSurvey, insertNoChangeDeclaration, insertSurvey, listNoChangeDeclarations, listSurveys } from './repository.ts';
+import { findSurvey, insertNoChangeDeclaration, insertSurvey, listNoChangeDeclarations, listSurveys } from './repository.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const DateString = BoundedDate;
@@ -110,22 +111,13 @@ export const surveyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const user = requireUser(request);
-      return asActor(app.db, request.actor, async (tx) => {
-        const survey = await findSurvey(tx, request.params.id);
-        if (!survey) throw surveyErrors.notFound(request.params.id);
-        if (survey.state === 'closed') throw surveyErrors.alreadyClosed(survey.id);
-        // Row-level security lets the city close any survey and a district its own district surveys.
-        const closed = await closeSurvey(tx, survey.id);
-        if (!closed) throw surveyErrors.notAllowed(survey.id);
-        await recordAudit(tx, user, {
-          action: 'survey.close',
-          objectType: 'survey',
-          objectId: survey.id,
-          districtCode: survey.districtCode,
-          detail: { kind: survey.kind, year: survey.year, from: survey.state },
-          clientIp: request.ip,
-        });
-        return closed;
+      // Row-level security first: a survey the user cannot read is not found.
+      const visible = await asActor(app.db, request.actor, (tx) => findSurvey(tx, request.params.id));
+      if (!visible) throw surveyErrors.notFound(request.params.id);
+      if (visible.state === 'closed') throw surveyErrors.alreadyClosed(visible.id);
+      return asSystem(app.db, async (tx) => {
+        await moveSurvey(tx, visible.id, 'close', user, { clientIp: request.ip, detail: { kind: visible.kind, year: visible.year } });
+        return (await findSurvey(tx, visible.id))!;
       });
     },
   );

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Queryable } from '../../db/context.ts';
 import type { UserRole } from '../../db/schema.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { DISTRICT_ROLES } from '../auth/roles.ts';
 import { userErrors } from './errors.ts';
 
 export interface NewUser {
@@ -33,7 +34,7 @@ const USER_SUMMARY_COLUMNS = [
   'disabled',
 ] as const;
 
-const ROLES_WITH_DISTRICT: readonly UserRole[] = ['district_operator', 'surveyor'];
+const ROLES_WITH_DISTRICT = DISTRICT_ROLES;
 
 /** Checks and creates an account; used by the API (as the city administrator) and the CLI (as the system). */
 export async function createUser(db: Queryable, input: NewUser): Promise<UserSummary> {

@@ -5,15 +5,19 @@
 // versions (migrations/0005); the database refuses anything dated on or before a frozen snapshot
 // (migrations/0009).
 import type { Database, ScriptExec } from '../../db/engine.ts';
+import type { AuditActor } from '../audit/repository.ts';
+import { commitMove, planSubmissionMove } from '../submissions/lifecycle.ts';
 import { VERSIONED_LAYERS, type VersionedLayerInfo } from './layers.ts';
 import { versionErrors } from './errors.ts';
 
 /** Rows written to a layer from which its statistics are refreshed in the same transaction. */
 const ANALYZE_AFTER_ROWS = 10_000;
 
+/** Who applies: a signed-in user of a role that may (the lifecycle step 'apply' says which). */
 export interface ApplyActor {
   id: string;
-  role: string;
+  role: AuditActor['role'];
+  districtCode?: string | null;
 }
 
 export interface AppliedLayer {
@@ -39,20 +43,23 @@ interface SubmissionRow {
   time_point: string;
 }
 
-export async function applySubmission(db: Database, submissionId: string, actor: ApplyActor | null): Promise<ApplyOutcome> {
+export async function applySubmission(db: Database, submissionId: string, actor: ApplyActor): Promise<ApplyOutcome> {
   const started = Date.now();
-  return db.scriptTransaction(async (exec) => {
+  return db.systemTransaction(async (tx) => {
+    const exec = tx.exec;
+    // The step first: it locks the submission and refuses a package not ready to apply (or an
+    // actor who may not) before any work; it is committed with the versions at the end.
+    const move = await planSubmissionMove(tx, submissionId, 'apply', { id: actor.id, role: actor.role, districtCode: actor.districtCode ?? null });
     // Settings for the transaction only: no JIT for the long PostGIS expressions, and a budget
     // that lets a large package's statements sort in memory.
     await exec(`SELECT set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
     const [row] = await exec(
       `SELECT s.id, s.district_code, s.state::text AS state, v.kind::text AS survey_kind, to_char(v.time_point, 'YYYY-MM-DD') AS time_point
-         FROM submissions s JOIN surveys v ON v.id = s.survey_id WHERE s.id = $1 FOR UPDATE OF s`,
+         FROM submissions s JOIN surveys v ON v.id = s.survey_id WHERE s.id = $1`,
       [submissionId],
     );
     if (!row) throw versionErrors.submissionNotFound(submissionId);
     const submission = row as unknown as SubmissionRow;
-    if (submission.state !== 'accepted') throw versionErrors.notAccepted(submission.state);
     // One apply per district at a time: two change packages must not both replace one parcel.
     await exec(`SELECT pg_advisory_xact_lock(hashtext('apply:' || $1::text))`, [submission.district_code]);
     // Applies of different districts run side by side, but never while a year freezes (the
@@ -69,16 +76,8 @@ export async function applySubmission(db: Database, submissionId: string, actor:
       // table), and the next package's checks would plan by them: refresh them with the write.
       if (applied.created + applied.closed >= ANALYZE_AFTER_ROWS) await exec(`ANALYZE ${info.versions}`);
     }
-    await exec(
-      `UPDATE submissions SET state = 'applied', applied_at = now(), applied_by = $3, updated_at = now() WHERE district_code = $1 AND id = $2`,
-      [submission.district_code, submissionId, actor?.id ?? null],
-    );
     const outcome: ApplyOutcome = { submissionId, districtCode: submission.district_code, kind: baseline ? 'baseline' : 'change', layers, ms: Date.now() - started };
-    await exec(
-      `INSERT INTO audit_log (actor_user_id, actor_role, district_code, action, object_type, object_id, detail)
-       VALUES ($1, $2, $3, 'submission.applied', 'submission', $4, $5::jsonb)`,
-      [actor?.id ?? null, actor?.role ?? 'system', submission.district_code, submissionId, JSON.stringify({ kind: outcome.kind, layers, ms: outcome.ms })],
-    );
+    await commitMove(tx, move, { detail: { kind: outcome.kind, layers, ms: outcome.ms } });
     return outcome;
   });
 }

@@ -8,10 +8,11 @@ import { applySubmission } from './apply.ts';
 import { versionErrors } from './errors.ts';
 import { VERSIONED_LAYERS, type VersionedLayer } from './layers.ts';
 import { diffStates, featuresInBox, parcelHistory, parseDay, today } from './queries.ts';
-import { acceptSubmission, rejectSubmission } from './service.ts';
+import { decideOnSubmission } from '../submissions/decide.ts';
 import { freezeYear, listSnapshots, verifySnapshot } from './snapshots.ts';
 
-export const READERS = ['city_admin', 'city_auditor', 'leading_group_office', 'district_operator', 'surveyor'] as const;
+export { STAFF_READERS as READERS } from '../auth/roles.ts';
+import { STAFF_READERS as READERS } from '../auth/roles.ts';
 
 export const LayerParam = Type.Union(
   (Object.keys(VERSIONED_LAYERS) as VersionedLayer[]).map((layer) => Type.Literal(layer)),
@@ -78,7 +79,12 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ id: Type.String(), state: Type.String(), districtCode: Type.String() }), ...errorResponses },
       },
     },
-    (request) => acceptSubmission(app.db, request.params.id, requireUser(request), request.ip),
+    async (request) => {
+      // The decision route's 'accept' with no opinion (POST /api/submissions/{id}/decisions).
+      const user = requireUser(request);
+      const outcome = await decideOnSubmission(app.db, request.params.id, 'accept', user, { clientIp: request.ip });
+      return { id: outcome.id, state: outcome.state, districtCode: outcome.districtCode };
+    },
   );
 
   app.post(
@@ -93,7 +99,12 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ id: Type.String(), state: Type.String(), districtCode: Type.String() }), ...errorResponses },
       },
     },
-    (request) => rejectSubmission(app.db, request.params.id, requireUser(request), request.body.reason, request.ip),
+    async (request) => {
+      // The decision route's 'return' with the reason as its one rectification requirement.
+      const user = requireUser(request);
+      const outcome = await decideOnSubmission(app.db, request.params.id, 'return', user, { opinion: request.body.reason, rectification: [{ requirement: request.body.reason }], clientIp: request.ip });
+      return { id: outcome.id, state: outcome.state, districtCode: outcome.districtCode };
+    },
   );
 
   app.post(
@@ -112,7 +123,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Row-level security shows a district operator its own district's submissions only.
       const visible = await asActor(app.db, request.actor, (tx) => tx.selectFrom('submissions').select('id').where('id', '=', request.params.id).executeTakeFirst());
       if (!visible) throw versionErrors.submissionNotFound(request.params.id);
-      return applySubmission(app.db, request.params.id, { id: user.id, role: user.role });
+      return applySubmission(app.db, request.params.id, user);
     },
   );
 

@@ -3,11 +3,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { asActor } from '../../db/context.ts';
-import { errorResponses } from '../../errors.ts';
+import { asActor, type Tx } from '../../db/context.ts';
+import { AppError, errorResponses } from '../../errors.ts';
 import { DistrictCodeParam } from '../../http/params.ts';
 import { csvOf, xlsxOf, type Sheet } from '../../export/spreadsheet.ts';
-import { requireRole } from '../auth/plugin.ts';
+import type { SessionUser } from '../auth/repository.ts';
+import { isPublishedDay } from '../publications/repository.ts';
 import { flowRows, flowTable } from './flow.ts';
 import { versionErrors } from './errors.ts';
 import { parseDay, today } from './queries.ts';
@@ -30,14 +31,27 @@ async function sendFile(reply: FastifyReply, name: string, format: 'csv' | 'xlsx
   return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send((await xlsxOf(sheets)) as never);
 }
 
+/**
+ * The public (and roles that read no district data, such as an agency) read tables of published
+ * days only. Row-level security already limits what they read to published versions; this says
+ * so plainly instead of answering an unpublished day with an empty table.
+ */
+async function requirePublished(tx: Tx, user: SessionUser | null, days: string[]): Promise<void> {
+  if (user && (READERS as readonly string[]).includes(user.role)) return;
+  for (const day of days) {
+    if (!(await isPublishedDay(tx, day))) {
+      throw new AppError(404, 'NOT_PUBLISHED', `${day} 的调查成果尚未公布`, `The results of ${day} have not been published`, { day });
+    }
+  }
+}
+
 export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/statistics',
     {
-      preHandler: requireRole(...READERS),
       schema: {
         tags: ['versions'],
-        summary: '土地利用现状统计：各区及全市一级、二级地类面积（公顷、亩），各区永久基本农田面积 / area by class per district and city as of a day',
+        summary: '土地利用现状统计（公众：已公布的时点） ：各区及全市一级、二级地类面积（公顷、亩），各区永久基本农田面积 / area by class per district and city as of a day',
         querystring: Type.Object({
           asOf: Type.Optional(DayParam),
           districtCode: Type.Optional(DistrictCodeParam),
@@ -60,7 +74,10 @@ export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const day = parseDay(request.query.asOf ?? today());
-      const statistics = await asActor(app.db, request.actor, (tx) => statisticsAsOf(tx, day, request.query.districtCode ?? null));
+      const statistics = await asActor(app.db, request.actor, async (tx) => {
+        await requirePublished(tx, request.user, [day]);
+        return statisticsAsOf(tx, day, request.query.districtCode ?? null);
+      });
       const format = request.query.format ?? 'json';
       if (format === 'json') return statistics;
       const rows = statisticsRows(statistics);
@@ -74,10 +91,9 @@ export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/change-flows',
     {
-      preHandler: requireRole(...READERS),
       schema: {
         tags: ['versions'],
-        summary: '土地利用变化流量表：两期之间各地类流向各地类的面积，行合计等于前期、列合计等于后期 / the class-to-class change table between two days',
+        summary: '土地利用变化流量表（公众：两期均已公布） ：两期之间各地类流向各地类的面积，行合计等于前期、列合计等于后期 / the class-to-class change table between two days',
         querystring: Type.Object({
           from: DayParam,
           to: DayParam,
@@ -106,7 +122,10 @@ export const tableRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const from = parseDay(request.query.from);
       const to = parseDay(request.query.to);
       if (from >= to) throw versionErrors.flowOrder(from, to);
-      const table = await asActor(app.db, request.actor, (tx) => flowTable(tx, from, to, request.query.districtCode ?? null, request.query.level ?? 2));
+      const table = await asActor(app.db, request.actor, async (tx) => {
+        await requirePublished(tx, request.user, [from, to]);
+        return flowTable(tx, from, to, request.query.districtCode ?? null, request.query.level ?? 2);
+      });
       const format = request.query.format ?? 'json';
       if (format === 'json') return table;
       return sendFile(reply, `change-flow-${from}-${to}`, format, flowRows(table, request.query.unit ?? 'ha'), [

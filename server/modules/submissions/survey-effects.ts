@@ -1,0 +1,69 @@
+// What a survey step does besides moving the state: publishing (公布) records what is published,
+// under which approval; withdrawing ends publications. Kept here, beside the steps, so the
+// publications table is written by the lifecycle only (its trigger allows nothing but one
+// withdrawal per row).
+import type { Tx } from '../../db/context.ts';
+import type { AuditActor } from '../audit/repository.ts';
+import type { DecisionInput, Moved } from './lifecycle.ts';
+import { lifecycleErrors } from './errors.ts';
+
+/** The layers a publication covers unless it names them: the ones the public map draws. */
+export const PUBLIC_LAYERS = ['land_use', 'basic_farmland'] as const;
+/** The fields the public's tiles and tables carry (server/modules/tiles/sql.ts, versions/statistics.ts). */
+export const PUBLIC_FIELDS: Record<string, string[]> = {
+  land_use: ['BSM', 'DLBM', 'DLMC', 'XZQDM', 'TBMJ'],
+  basic_farmland: ['BSM', 'DLBM'],
+};
+
+async function latestApproval(tx: Tx, surveyId: string): Promise<string> {
+  const approval = await tx
+    .selectFrom('decisions')
+    .select('id')
+    .where('survey_id', '=', surveyId)
+    .where('object', '=', 'survey')
+    .where('action', '=', 'approve')
+    .orderBy('decided_at', 'desc')
+    .executeTakeFirst();
+  if (!approval) throw lifecycleErrors.needs('approval', 'approved', 'publish');
+  return approval.id;
+}
+
+export async function afterSurveyMove(tx: Tx, moved: Moved, actor: AuditActor, decisionId: string, input: DecisionInput): Promise<void> {
+  switch (moved.action) {
+    case 'publish':
+    case 'publish_district': {
+      const survey = await tx.selectFrom('surveys').select(['time_point', 'scope', 'district_code']).where('id', '=', moved.surveyId).executeTakeFirstOrThrow();
+      const layers = input.layers?.length ? input.layers : [...PUBLIC_LAYERS];
+      await tx
+        .insertInto('publications')
+        .values({
+          survey_id: moved.surveyId,
+          // A city survey's own publication covers the city; a district's (依次公布) or a
+          // district survey's covers that district.
+          district_code: moved.action === 'publish_district' || survey.scope === 'district' ? moved.districtCode : null,
+          day: survey.time_point,
+          layers,
+          fields: input.fields?.length ? input.fields : layers.flatMap((layer) => PUBLIC_FIELDS[layer] ?? []),
+          decision_id: decisionId,
+          approval_decision_id: await latestApproval(tx, moved.surveyId),
+          published_by: actor.id,
+        })
+        .execute();
+      return;
+    }
+    case 'withdraw':
+      await tx.updateTable('publications').set({ withdrawn_decision_id: decisionId }).where('survey_id', '=', moved.surveyId).where('withdrawn_at', 'is', null).execute();
+      return;
+    case 'withdraw_district':
+      await tx
+        .updateTable('publications')
+        .set({ withdrawn_decision_id: decisionId })
+        .where('survey_id', '=', moved.surveyId)
+        .where('district_code', '=', moved.districtCode ?? '')
+        .where('withdrawn_at', 'is', null)
+        .execute();
+      return;
+    default:
+      return;
+  }
+}
