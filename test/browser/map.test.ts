@@ -12,7 +12,8 @@ import { createUser } from '../../server/modules/users/repository.ts';
 import { seedDemoHistory } from '../../server/seed/demo-history.ts';
 import { seedDemoPackages, type DemoPackage } from '../../server/seed/demo-packages.ts';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
-import { DEMO_PASSWORD } from '../support/data.ts';
+import { cityAdminActor, DEMO_PASSWORD } from '../support/data.ts';
+import { moveSurvey } from '../../server/modules/submissions/lifecycle.ts';
 import { tempDir } from '../support/packages.ts';
 import {
   ARTIFACTS,
@@ -34,8 +35,8 @@ import {
 } from './support.ts';
 
 const SMALL: DemoPackage[] = [
-  { districtCode: '310113', operator: 'admin', parcels: 1500, seed: 2019 },
-  { districtCode: '310114', operator: 'admin', parcels: 1500, seed: 2019 },
+  { districtCode: '310113', operator: 'auditor', parcels: 1500, seed: 2019 },
+  { districtCode: '310114', operator: 'auditor', parcels: 1500, seed: 2019 },
 ];
 
 const BACKGROUND = hexRgb('#eef1f4');
@@ -68,6 +69,13 @@ describe.skipIf(!canRun)('the map in Chromium', { timeout: 180_000 }, () => {
     const log: string[] = [];
     await seedDemoHistory(test.app, { info: (message) => log.push(message) }, SMALL);
     expect(log.filter((message) => !/applied and frozen/.test(message))).toEqual([]);
+    // The history publishes 2023 (公开): its parcels, current ones included, are then everyone's.
+    // District isolation is about unpublished results, so the city withdraws that publication.
+    const admin = await cityAdminActor(test.db);
+    await asSystem(test.db, async (tx) => {
+      const published = await tx.selectFrom('surveys').select('id').where('state', '=', 'published').execute();
+      for (const survey of published) await moveSurvey(tx, survey.id, 'withdraw', admin, { opinion: '测试区级隔离' });
+    });
     await asSystem(test.db, (tx) => createUser(tx, { username: 'baoshan', displayName: '宝山区操作员', role: 'district_operator', districtCode: '310113', password: DEMO_PASSWORD, organisationId: null }));
 
     const client = new TestClient(test.app);

@@ -5,7 +5,7 @@ import { asSystem } from '../../server/db/context.ts';
 import { translateDatabaseError } from '../../server/db/errors.ts';
 import { moveSubmission } from '../../server/modules/submissions/lifecycle.ts';
 import { seedDemo } from '../../server/seed/demo.ts';
-import { cityAdminActor, insertSubmissionRow, nationalSurveyId } from '../support/data.ts';
+import { cityAdminActor, insertSubmission, nationalSurveyId } from '../support/data.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe.each(ENGINES)('the acceptance gate on the %s engine', (engine) => {
@@ -19,7 +19,7 @@ describe.each(ENGINES)('the acceptance gate on the %s engine', (engine) => {
   afterAll(() => test?.drop());
 
   async function submission(runs: { state: 'finished' | 'failed' | 'running'; blocking: number | null }[]): Promise<string> {
-    const id = await insertSubmissionRow(test.db.kysely, '310151', surveyId, 'checked');
+    const id = await insertSubmission(test.db, '310151', surveyId, 'checked');
     for (const [k, run] of runs.entries()) {
       await test.db.scriptTransaction((exec) =>
         exec(`INSERT INTO qc_runs (district_code, submission_id, state, rules, blocking, started_at) VALUES ('310151', $1, $2, '[]', $3, now() + make_interval(secs => $4))`, [id, run.state, run.blocking, k]),

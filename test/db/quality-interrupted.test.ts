@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepInterruptedChecks } from '../../server/modules/quality/scratch.ts';
 import { seedDemo } from '../../server/seed/demo.ts';
-import { insertSubmissionRow, nationalSurveyId } from '../support/data.ts';
+import { insertSubmission, nationalSurveyId } from '../support/data.ts';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe.each(ENGINES)('an interrupted check on the %s engine', (engine) => {
@@ -15,7 +15,7 @@ describe.each(ENGINES)('an interrupted check on the %s engine', (engine) => {
   afterAll(() => test?.drop());
 
   it('is failed at start, its findings dropped and its submission back to imported', async () => {
-    const id = await insertSubmissionRow(test.db.kysely, '310151', await nationalSurveyId(test.db), 'checking');
+    const id = await insertSubmission(test.db, '310151', await nationalSurveyId(test.db), 'checking');
     const [run] = await test.db.scriptTransaction(async (exec) => {
       const rows = await exec(`INSERT INTO qc_runs (district_code, submission_id, rules) VALUES ('310151', $1, '[]') RETURNING id`, [id]);
       await exec(

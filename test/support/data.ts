@@ -33,11 +33,9 @@ export async function nationalSurveyId(db: Database): Promise<string> {
  * Inserts a submission row in the caller's transaction (as the system or as an actor). A row
  * that starts anywhere but 'received' skips the lifecycle (migrations/0018 refuses that for
  * every role): it is written as a restore from a backup would, with triggers off for the one
- * statement, so only the owner can write one. The lifecycle has tests of its own.
+ * statement (a setting local to the caller's transaction), so only the owner can write one. The lifecycle has tests of its own.
  */
 export async function insertSubmissionRow(tx: Queryable, districtCode: string, surveyId: string, state: SubmissionState = 'applied'): Promise<string> {
-  // The setting lasts for the transaction: outside one, open one, so it holds for the insert.
-  if (state !== 'received' && !tx.isTransaction) return tx.transaction().execute((inner) => insertSubmissionRow(inner, districtCode, surveyId, state));
   if (state !== 'received') await sql`SELECT set_config('session_replication_role', 'replica', true)`.execute(tx);
   const row = await tx
     .insertInto('submissions')
