@@ -28,8 +28,9 @@ export function embeddedTemplatePath(key: string): string {
   return path.join(TEMPLATE_DIR, `embedded-${key}.tar.gz`);
 }
 
+/** Per run (the process id), so that test runs in several checkouts can share one server. */
 export function serverTemplateName(key: string): string {
-  return `lsp_template_${key}`;
+  return `lsp_template_${key}_${process.pid}`;
 }
 
 export function withDatabaseName(url: string, name: string): string {
