@@ -27,6 +27,7 @@ import { codeListRoutes } from './modules/code-lists/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { ImportQueue } from './modules/ingest/jobs.ts';
 import { uploadRoutes } from './modules/ingest/routes.ts';
+import { stagedParcelRoutes } from './modules/ingest/staged-routes.ts';
 import { qualityRoutes } from './modules/quality/routes.ts';
 import { checksAfterImport } from './modules/quality/service.ts';
 import { surveyLifecycleRoutes } from './modules/submissions/survey-routes.ts';
@@ -135,6 +136,7 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   await app.register(surveyLifecycleRoutes);
   await app.register(publicationRoutes);
   await app.register(uploadRoutes);
+  await app.register(stagedParcelRoutes);
   await app.register(qualityRoutes);
   await app.register(versionRoutes);
   await app.register(tableRoutes);

@@ -27,6 +27,8 @@ export interface SubmissionFilter {
   surveyId?: string;
   districtCode?: string;
   states?: SubmissionState[];
+  /** newest: latest uploaded first (default); waiting: longest unmoved first (the review queue's age) */
+  order?: 'newest' | 'waiting';
   limit?: number;
 }
 
@@ -53,7 +55,7 @@ export async function listSubmissions(db: Queryable, filter: SubmissionFilter): 
       's.created_at as createdAt',
       's.updated_at as updatedAt',
     ])
-    .orderBy('s.created_at', 'desc')
+    .orderBy(filter.order === 'waiting' ? 's.updated_at' : 's.created_at', filter.order === 'waiting' ? 'asc' : 'desc')
     .limit(filter.limit ?? 500);
   if (filter.surveyId) query = query.where('s.survey_id', '=', filter.surveyId);
   if (filter.districtCode) query = query.where('s.district_code', '=', filter.districtCode);

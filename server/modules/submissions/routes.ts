@@ -52,6 +52,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           surveyId: Type.Optional(Type.String({ format: 'uuid' })),
           districtCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
           state: Type.Optional(Type.Array(StateParam, { maxItems: STATES.length, description: 'only these states (repeat the parameter)' })),
+          order: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('waiting')], { default: 'newest', description: 'newest: latest uploaded first; waiting: longest waiting (unmoved) first' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 500 })),
         }),
         response: { 200: Type.Array(SubmissionSchema), ...errorResponses },
@@ -59,7 +60,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request) =>
       asActor(app.db, request.actor, (tx) =>
-        listSubmissions(tx, { surveyId: request.query.surveyId, districtCode: request.query.districtCode, states: request.query.state, limit: request.query.limit }),
+        listSubmissions(tx, { surveyId: request.query.surveyId, districtCode: request.query.districtCode, states: request.query.state, order: request.query.order, limit: request.query.limit }),
       ),
   );
 

@@ -9,6 +9,7 @@ import { versionErrors } from './errors.ts';
 import { VERSIONED_LAYERS, type VersionedLayer } from './layers.ts';
 import { diffStates, featuresInBox, parcelHistory, parseDay, today } from './queries.ts';
 import { decideOnSubmission } from '../submissions/decide.ts';
+import { freezeBlockers } from './freeze-guard.ts';
 import { freezeYear, listSnapshots, verifySnapshot } from './snapshots.ts';
 
 export { STAFF_READERS as READERS } from '../auth/roles.ts';
@@ -152,6 +153,31 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { statistics: _statistics, ...snapshot } = await freezeYear(app.db, request.body.year, { id: user.id, role: user.role });
       return reply.code(201).send(snapshot);
     },
+  );
+
+  app.get(
+    '/api/snapshots/:year/blockers',
+    {
+      preHandler: requireRole('city_admin', 'city_auditor', 'leading_group_office'),
+      schema: {
+        tags: ['versions'],
+        summary: '冻结年度快照前尚缺什么（未入库的已验收成果、未结束的调查任务、既未入库也未声明无变化的区） / what still keeps a year from being frozen',
+        params: Type.Object({ year: YearParam }),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              reason: Type.String({ description: 'skipped | pending | no_survey | open | district' }),
+              subject: Type.Union([Type.String(), Type.Null()], { description: 'first unfrozen year, submission id, survey id or district code' }),
+              name: Type.Union([Type.String(), Type.Null()], { description: 'district code (pending), survey title (open), district name (district)' }),
+              state: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    // The same rules the snapshot trigger applies (freeze_blockers, migrations/0015), asked ahead.
+    (request) => app.db.scriptTransaction((exec) => freezeBlockers(exec, request.params.year)),
   );
 
   app.get(
