@@ -1,12 +1,15 @@
 // The web app: one map for everyone (public district boundaries for anonymous visitors; the
 // parcel layers for the roles that read them, scoped by the database to a district operator's
-// district) and, for a district operator, the upload page. Pages are chosen by the URL hash:
-// #/map and #/upload.
+// district), for a district operator the upload page, for the city roles the review pages
+// (city-pages.ts). Pages are chosen by the URL hash: #/map, #/upload, #/review,
+// #/submissions/<id>, #/surveys, #/surveys/<id>.
 import './style.css';
 import './map.css';
 import './upload.css';
+import './review.css';
 import { ApiError, errorMessage, getSession, logout, type User } from './api';
 import { loadDistricts, type District } from './districts';
+import { CityPages, cityNavRoute, cityPageFor, CITY_ROLES, type CityPage } from './city-pages';
 import { byId, showError } from './dom';
 import { READER_ROLES, ROLE_NAMES } from './labels';
 import { focusLogin, loadHealth, renderDistricts, wireLogin } from './login';
@@ -14,7 +17,7 @@ import { LandMap, SHANGHAI } from './map';
 import { MapPage } from './map-page';
 import { UploadPage } from './upload';
 
-type Page = 'map' | 'upload';
+type Page = 'map' | 'upload' | CityPage;
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -34,6 +37,13 @@ const uploadPage = new UploadPage((run, finding, submission) => {
   showPage('map');
   void mapPage.showFinding(run.id, submission, finding.bbox);
 });
+
+// The city's review pages (#/review, #/submissions/<id>, #/surveys, #/surveys/<id>).
+const cityPages = new CityPages(() => districts, (run, finding, submission) => {
+  window.location.hash = '#/map';
+  void mapPage.showFinding(run.id, submission, finding.bbox);
+});
+const isCityPage = (p: Page): p is CityPage => p !== 'map' && p !== 'upload';
 
 let user: User | null = null;
 let districts: District[] = [];
@@ -56,6 +66,7 @@ function renderHeader(): void {
   nav.hidden = user === null;
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
+  for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-city]')) link.hidden = !(user && CITY_ROLES.includes(user.role));
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);
@@ -64,6 +75,8 @@ function renderHeader(): void {
 }
 
 function wantedPage(): Page {
+  const city = cityPageFor(window.location.hash, user);
+  if (city) return city;
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
@@ -72,8 +85,10 @@ function showPage(next: Page): void {
   page = next;
   mapView.hidden = next !== 'map';
   uploadView.hidden = next !== 'upload';
+  cityPages.show(isCityPage(next) ? next : null, user);
+  const route = isCityPage(next) ? cityNavRoute(next) : next;
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
-    if (link.dataset.route === next) link.setAttribute('aria-current', 'page');
+    if (link.dataset.route === route) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   if (next === 'map') landMap.resize();
