@@ -26,6 +26,7 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { codeListRoutes } from './modules/code-lists/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { ImportQueue } from './modules/ingest/jobs.ts';
+import { documentRoutes } from './modules/ingest/document-routes.ts';
 import { uploadRoutes } from './modules/ingest/routes.ts';
 import { qualityRoutes } from './modules/quality/routes.ts';
 import { checksAfterImport } from './modules/quality/service.ts';
@@ -135,6 +136,7 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   await app.register(surveyLifecycleRoutes);
   await app.register(publicationRoutes);
   await app.register(uploadRoutes);
+  await app.register(documentRoutes);
   await app.register(qualityRoutes);
   await app.register(versionRoutes);
   await app.register(tableRoutes);
