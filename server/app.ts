@@ -26,6 +26,7 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { codeListRoutes } from './modules/code-lists/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { ImportQueue } from './modules/ingest/jobs.ts';
+import { documentRoutes } from './modules/ingest/document-routes.ts';
 import { uploadRoutes } from './modules/ingest/routes.ts';
 import { stagedParcelRoutes } from './modules/ingest/staged-routes.ts';
 import { qualityRoutes } from './modules/quality/routes.ts';
@@ -137,6 +138,7 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   await app.register(publicationRoutes);
   await app.register(uploadRoutes);
   await app.register(stagedParcelRoutes);
+  await app.register(documentRoutes);
   await app.register(qualityRoutes);
   await app.register(versionRoutes);
   await app.register(tableRoutes);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { asSystem } from '../db/context.ts';
 import { configOrExit, fail, openPlatformOrExit, parseCommandLine, reportRefusal } from './common.ts';
 import { recordAudit } from '../modules/audit/repository.ts';
+import { DOCUMENT_CATEGORY_NAMES } from '../modules/ingest/documents.ts';
 import type { ImportProgress } from '../modules/ingest/importer.ts';
 import { ImportQueue } from '../modules/ingest/jobs.ts';
 import { receivePackage } from '../modules/ingest/upload.ts';
@@ -124,7 +125,8 @@ try {
       for (const warning of layer.warnings) console.log(`            ! ${warning}`);
     }
     for (const layer of report.unknownLayers) console.log(`  unknown layer: ${layer.file}`);
-    for (const ignored of report.ignoredFiles) console.log(`  ignored file: ${ignored}`);
+    for (const document of report.documents ?? []) console.log(`  document (${DOCUMENT_CATEGORY_NAMES[document.category]}): ${document.path}`);
+    for (const ignored of report.ignoredFiles) console.log(`  unused file: ${ignored}`);
     console.log(`  ${report.records} records in ${seconds.toFixed(1)} s, peak memory ${peakMb} MB, sha256 ${accepted.sha256}`);
   }
 } catch (error) {

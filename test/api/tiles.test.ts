@@ -305,7 +305,13 @@ describe.each(ENGINES)('vector tiles on the %s engine', (engine) => {
     await step('admin', 'close');
     await step('admin', 'approve', { document: { number: '沪府〔2019〕9号', date: '2019-09-01' } });
     expect((await get(null, url)).rawPayload.length).toBe(0); // approved is not published
+    // Only what the public read rule and the public's tiles carry can be published.
+    expectError(await clients.admin!.post(`/api/surveys/${surveyId}/decisions`, { action: 'publish', layers: ['ownership'] }), 400, 'VALIDATION_FAILED');
+    expectError(await clients.admin!.post(`/api/surveys/${surveyId}/decisions`, { action: 'publish', layers: ['land_use'], fields: ['BSM', 'QLRMC'] }), 400, 'PUBLICATION_NOT_PUBLIC');
+    expect((await get(null, url)).rawPayload.length).toBe(0);
     await step('admin', 'publish');
+    const [publication] = (await clients.admin!.get(`/api/publications`)).json<{ surveyId: string; layers: string[]; fields: string[] }[]>().filter((p) => p.surveyId === surveyId);
+    expect(publication).toMatchObject({ layers: ['land_use', 'basic_farmland'], fields: ['BSM', 'DLBM', 'DLMC', 'XZQDM', 'TBMJ'] });
     expect([...features(decode(await get(null, url), 'land_use')).keys()]).toEqual([ids.G]);
     expect(features(decode(await get('admin', url), 'land_use')).has(ids.G!)).toBe(true);
     await step('admin', 'withdraw', { opinion: '撤回公布' });

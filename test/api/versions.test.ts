@@ -368,7 +368,14 @@ describe.each(ENGINES)('change surveys and snapshots on the %s engine', (engine)
     const cadastral = await survey('cadastral_change', 2021, 'district');
     const { id, findings } = await upload(cadastral, await packageOf([{ name: 'ZD', fields: CHANGE_ZD_FIELDS, records: [zd('李四', { BGQBSM: '310151211000Z00001', BGRQ: '2020-12-20' })] }]), '崇明-地籍变更.zip');
     expect(blockingOf(findings)).toEqual([]);
-    // A cadastral change is applied as it is accepted (art. 13: 随时调查，及时变更).
+    // A cadastral change is applied as it is accepted (art. 13: 随时调查，及时变更), in one
+    // transaction: when the apply fails, the 验收 is not recorded either.
+    await test.db.scriptTransaction((exec) => exec(`ALTER TABLE ownership_parcels ADD CONSTRAINT test_refuse_all CHECK (false) NOT VALID`));
+    const refused = await admin.post(`/api/submissions/${id}/accept`);
+    expectError(refused, 400, 'CONSTRAINT_VIOLATED');
+    await test.db.scriptTransaction((exec) => exec(`ALTER TABLE ownership_parcels DROP CONSTRAINT test_refuse_all`));
+    expect((await admin.get(`/api/submissions/${id}`)).json<{ state: string }>().state).toBe('checked');
+    expect((await test.db.kysely.selectFrom('decisions').select('action').where('submission_id', '=', id).execute()).map((row) => row.action)).not.toContain('accept');
     const accepted = await admin.post(`/api/submissions/${id}/accept`);
     expect(accepted.json(), accepted.body).toMatchObject({ state: 'applied' });
     expectError(await operator.post(`/api/submissions/${id}/apply`), 409, 'LIFECYCLE_STEP_NOT_ALLOWED');

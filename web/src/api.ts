@@ -114,9 +114,9 @@ export async function csrf(): Promise<string> {
   return csrfToken ?? '';
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (method === 'POST') headers['x-csrf-token'] = await csrf();
+  if (method !== 'GET') headers['x-csrf-token'] = await csrf();
   // Only declare a JSON body when there is one: Fastify rejects an empty body sent as application/json.
   if (body !== undefined) headers['content-type'] = 'application/json';
 
@@ -150,6 +150,11 @@ export function apiGet<T>(path: string): Promise<T> {
 /** POST to the API (with the CSRF token). */
 export function apiPost<T>(path: string, body?: unknown): Promise<T> {
   return request<T>('POST', path, body);
+}
+
+/** PATCH a resource of the API (with the CSRF token). */
+export function apiPatch<T>(path: string, body: unknown): Promise<T> {
+  return request<T>('PATCH', path, body);
 }
 
 export function errorMessage(err: unknown): string {

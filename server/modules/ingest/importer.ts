@@ -3,6 +3,7 @@
 // transforms the last), then index and attach all layers in one transaction. Until that commit
 // nothing of the package is visible; on any failure the scratch tables are dropped.
 import { sql } from 'kysely';
+import type { PackageDocument } from './documents.ts';
 import type { Database } from '../../db/engine.ts';
 import type { IngestConfig } from '../../config.ts';
 import { chinaBounds, type CrsResolution } from './crs.ts';
@@ -62,6 +63,8 @@ export interface ImportReport {
   format: 'zip' | 'geopackage' | 'geojson';
   layers: LayerReport[];
   unknownLayers: { name: string; file: string; format: SourceLayer['format']; fields: string[] }[];
+  /** the package's documents and maps; absent in reports of older imports */
+  documents?: PackageDocument[];
   ignoredFiles: string[];
   records: number;
   durationMs: number;
@@ -114,6 +117,7 @@ export async function runImport(db: Database, config: IngestConfig, request: Imp
       format: opened.kind,
       layers: reports,
       unknownLayers,
+      documents: opened.documents,
       ignoredFiles: opened.ignoredFiles,
       records: reports.reduce((sum, layer) => sum + layer.records, 0),
       durationMs: 0,

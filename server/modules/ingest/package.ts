@@ -1,11 +1,13 @@
 // What an upload holds: a zip of shapefile sets, GeoJSON files and GeoPackages (or one bare
-// GeoPackage or GeoJSON file). Each layer is opened with its format's reader; files that belong
-// to no layer are listed in the report, never silently dropped.
+// GeoPackage or GeoJSON file). Each layer is opened with its format's reader; the documents and
+// maps that come with the layers are listed as such, and the few files that are neither (a
+// shapefile part without its .shp) are listed as unused, never silently dropped.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
+import { documentCategory, type PackageDocument } from './documents.ts';
 import type { TextEncodingName } from './encoding.ts';
 import { packageError } from './errors.ts';
 import { scanGeoJsonLayer } from './readers/geojson.ts';
@@ -29,7 +31,9 @@ export interface OpenedPackage {
   kind: 'zip' | 'geopackage' | 'geojson';
   /** every layer found; the importer opens (reads CRS and encoding of) only those it imports */
   layers: LayerCandidate[];
-  /** files in the package that belong to no layer */
+  /** the package's documents and maps (文字成果, 图件成果 …), kept in the archived package */
+  documents: PackageDocument[];
+  /** files in the package that are neither a layer's nor a document (a shapefile part without .shp) */
   ignoredFiles: string[];
   close(): Promise<void>;
 }
@@ -58,11 +62,11 @@ export async function openPackage(filePath: string, uploadName: string, options:
   const baseName = path.basename(uploadName).replace(/\.[^.]+$/, '');
   if (kind === 'geopackage') {
     const layers = await listGeoPackageLayers({ path: filePath, file: uploadName, maxRecordBytes: options.maxRecordBytes });
-    return { kind, layers, ignoredFiles: [], close: async () => undefined };
+    return { kind, layers, documents: [], ignoredFiles: [], close: async () => undefined };
   }
   if (kind === 'geojson') {
     const layer = await scanGeoJsonLayer({ file: uploadName, name: baseName, open: () => fs.createReadStream(filePath), maxValueBytes: options.maxRecordBytes });
-    return { kind, layers: [layer], ignoredFiles: [], close: async () => undefined };
+    return { kind, layers: [layer], documents: [], ignoredFiles: [], close: async () => undefined };
   }
   if (kind !== 'zip') {
     throw packageError('PACKAGE_NOT_ZIP', '上传的文件不是 zip 压缩包（也不是 GeoPackage 或 GeoJSON）', 'The upload is not a zip archive (nor a GeoPackage or GeoJSON file)', { file: uploadName });
@@ -112,12 +116,13 @@ async function openZipLayers(
   uploadName: string,
   options: PackageOptions,
   extracted: string[],
-): Promise<Pick<OpenedPackage, 'layers' | 'ignoredFiles'>> {
+): Promise<Pick<OpenedPackage, 'layers' | 'documents' | 'ignoredFiles'>> {
   const files = zip.entries.filter((entry) => !entry.path.split('/').some((part) => part.startsWith('__MACOSX') || part === '.DS_Store'));
   if (files.length === 0) throw packageError('PACKAGE_EMPTY', 'zip 压缩包是空的', 'The zip archive is empty', { file: uploadName });
 
   const shapefileSets = new Map<string, Map<string, ZipEntryInfo>>();
   const layers: LayerCandidate[] = [];
+  const documents: PackageDocument[] = [];
   const ignoredFiles: string[] = [];
   const pending: ZipEntryInfo[] = [];
   for (const entry of files) {
@@ -130,7 +135,7 @@ async function openZipLayers(
     } else if (extension === '.geojson' || extension === '.json' || extension === '.gpkg') {
       pending.push(entry);
     } else if (!SHAPEFILE_SIDECARS.has(extension) && !entry.path.toLowerCase().endsWith('.shp.xml')) {
-      ignoredFiles.push(entry.path);
+      documents.push({ path: entry.path, category: documentCategory(entry.path), sizeBytes: entry.uncompressedSize });
     }
   }
 
@@ -177,7 +182,7 @@ async function openZipLayers(
   if (layers.length === 0) {
     throw packageError('PACKAGE_EMPTY', '压缩包中没有可读取的图层（shapefile、GeoJSON 或 GeoPackage）', 'The zip holds no readable layer (shapefile, GeoJSON or GeoPackage)', { file: uploadName }, { files: files.map((entry) => entry.path).slice(0, 50) });
   }
-  return { layers, ignoredFiles };
+  return { layers, documents, ignoredFiles };
 }
 
 /** The GeoJSON reader takes a synchronous opener; the zip opens entries asynchronously. */

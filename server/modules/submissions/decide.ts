@@ -4,7 +4,7 @@
 import { asSystem } from '../../db/context.ts';
 import type { Database } from '../../db/engine.ts';
 import type { AuditActor } from '../audit/repository.ts';
-import { applySubmission } from '../versions/apply.ts';
+import { applyInTransaction, applySubmission } from '../versions/apply.ts';
 import { moveSubmission, type DecisionInput, type Moved } from './lifecycle.ts';
 
 export interface DecisionOutcome {
@@ -27,15 +27,15 @@ export async function decideOnSubmission(db: Database, submissionId: string, act
     const result = await applySubmission(db, submissionId, actor);
     return { id: submissionId, districtCode: result.districtCode, action, from: 'accepted', state: 'applied', decisionId: null, applied: true };
   }
-  const moved = await asSystem(db, (tx) => moveSubmission(tx, submissionId, action, actor, input));
-  if (moved.to === 'accepted') {
-    const survey = await db.kysely.selectFrom('surveys').select('kind').where('id', '=', moved.surveyId).executeTakeFirstOrThrow();
-    if (survey.kind === 'cadastral_change' && ['city_admin', 'district_operator'].includes(actor.role)) {
-      await applySubmission(db, submissionId, actor);
-      return outcome(moved, true);
-    }
-  }
-  return outcome(moved);
+  // One transaction: a cadastral change is accepted and applied together or not at all.
+  return asSystem(db, async (tx) => {
+    const moved = await moveSubmission(tx, submissionId, action, actor, input);
+    if (moved.to !== 'accepted') return outcome(moved);
+    const survey = await tx.selectFrom('surveys').select('kind').where('id', '=', moved.surveyId).executeTakeFirstOrThrow();
+    if (survey.kind !== 'cadastral_change' || !['city_admin', 'district_operator'].includes(actor.role)) return outcome(moved);
+    await applyInTransaction(tx, submissionId, actor);
+    return outcome(moved, true);
+  });
 }
 
 /** 验收 with no opinion: the seed's, the benchmarks' and the compatibility route's accept. */

@@ -69,6 +69,14 @@ export const lifecycleErrors = {
     ),
   uploaderDecides: (state: string, action: string) =>
     new AppError(403, 'DECIDER_IS_UPLOADER', '上传该成果的用户不能对其作出审核决定（谁审核、谁负责）', 'Whoever uploaded a package cannot decide on it', { state, action }),
+  publicationOutsidePublicSet: (what: 'layers' | 'fields', refused: string[], allowed: string[]) =>
+    new AppError(
+      400,
+      'PUBLICATION_NOT_PUBLIC',
+      `不能公布${what === 'layers' ? '图层' : '字段'} ${refused.join('、')}：可公布的${what === 'layers' ? '图层' : '字段'}为 ${allowed.join('、')}`,
+      `Cannot publish the ${what} ${refused.join(', ')}: the ${what} that can be published are ${allowed.join(', ')}`,
+      { [what]: refused, allowed },
+    ),
   needs: (need: string, state: string, action: string) =>
     new AppError(
       409,

@@ -15,6 +15,23 @@ export const PUBLIC_FIELDS: Record<string, string[]> = {
   basic_farmland: ['BSM', 'DLBM'],
 };
 
+/** The layers named (default: the public map's), refused unless the public read rule covers them (migrations/0018). */
+function publishedLayers(named: string[] | undefined): string[] {
+  const layers = named?.length ? [...new Set(named)] : [...PUBLIC_LAYERS];
+  const refused = layers.filter((layer) => !(PUBLIC_LAYERS as readonly string[]).includes(layer));
+  if (refused.length) throw lifecycleErrors.publicationOutsidePublicSet('layers', refused, [...PUBLIC_LAYERS]);
+  return layers;
+}
+
+/** The fields named (default: all the public carry), once each, refused unless the public's tiles and tables carry them. */
+function publishedFields(layers: string[], named: string[] | undefined): string[] {
+  const carried = [...new Set(layers.flatMap((layer) => PUBLIC_FIELDS[layer] ?? []))];
+  const fields = named?.length ? [...new Set(named.map((field) => field.toUpperCase()))] : carried;
+  const refused = fields.filter((field) => !carried.includes(field));
+  if (refused.length) throw lifecycleErrors.publicationOutsidePublicSet('fields', refused, carried);
+  return fields;
+}
+
 async function latestApproval(tx: Tx, surveyId: string): Promise<string> {
   const approval = await tx
     .selectFrom('decisions')
@@ -33,7 +50,7 @@ export async function afterSurveyMove(tx: Tx, moved: Moved, actor: AuditActor, d
     case 'publish':
     case 'publish_district': {
       const survey = await tx.selectFrom('surveys').select(['time_point', 'scope', 'district_code']).where('id', '=', moved.surveyId).executeTakeFirstOrThrow();
-      const layers = input.layers?.length ? input.layers : [...PUBLIC_LAYERS];
+      const layers = publishedLayers(input.layers);
       await tx
         .insertInto('publications')
         .values({
@@ -43,7 +60,7 @@ export async function afterSurveyMove(tx: Tx, moved: Moved, actor: AuditActor, d
           district_code: moved.action === 'publish_district' || survey.scope === 'district' ? moved.districtCode : null,
           day: survey.time_point,
           layers,
-          fields: input.fields?.length ? input.fields : layers.flatMap((layer) => PUBLIC_FIELDS[layer] ?? []),
+          fields: publishedFields(layers, input.fields),
           decision_id: decisionId,
           approval_decision_id: await latestApproval(tx, moved.surveyId),
           published_by: actor.id,

@@ -4,7 +4,7 @@
 // those dates and records the lineage between them. Nothing is updated but the closing of open
 // versions (migrations/0005); the database refuses anything dated on or before a frozen snapshot
 // (migrations/0009).
-import type { Database, ScriptExec } from '../../db/engine.ts';
+import type { Database, ScriptExec, SystemTx } from '../../db/engine.ts';
 import type { AuditActor } from '../audit/repository.ts';
 import { commitMove, planSubmissionMove } from '../submissions/lifecycle.ts';
 import { VERSIONED_LAYERS, type VersionedLayerInfo } from './layers.ts';
@@ -43,43 +43,46 @@ interface SubmissionRow {
   time_point: string;
 }
 
-export async function applySubmission(db: Database, submissionId: string, actor: ApplyActor): Promise<ApplyOutcome> {
+export function applySubmission(db: Database, submissionId: string, actor: ApplyActor): Promise<ApplyOutcome> {
+  return db.systemTransaction((tx) => applyInTransaction(tx, submissionId, actor));
+}
+
+/** applySubmission in the caller's owner transaction (a cadastral change applied with its 验收). */
+export async function applyInTransaction(tx: SystemTx, submissionId: string, actor: ApplyActor): Promise<ApplyOutcome> {
   const started = Date.now();
-  return db.systemTransaction(async (tx) => {
-    const exec = tx.exec;
-    // The step first: it locks the submission and refuses a package not ready to apply (or an
-    // actor who may not) before any work; it is committed with the versions at the end.
-    const move = await planSubmissionMove(tx, submissionId, 'apply', { id: actor.id, role: actor.role, districtCode: actor.districtCode ?? null });
-    // Settings for the transaction only: no JIT for the long PostGIS expressions, and a budget
-    // that lets a large package's statements sort in memory.
-    await exec(`SELECT set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
-    const [row] = await exec(
-      `SELECT s.id, s.district_code, s.state::text AS state, v.kind::text AS survey_kind, to_char(v.time_point, 'YYYY-MM-DD') AS time_point
-         FROM submissions s JOIN surveys v ON v.id = s.survey_id WHERE s.id = $1`,
-      [submissionId],
-    );
-    if (!row) throw versionErrors.submissionNotFound(submissionId);
-    const submission = row as unknown as SubmissionRow;
-    // One apply per district at a time: two change packages must not both replace one parcel.
-    await exec(`SELECT pg_advisory_xact_lock(hashtext('apply:' || $1::text))`, [submission.district_code]);
-    // Applies of different districts run side by side, but never while a year freezes (the
-    // freeze locks the table exclusively): its checksum must see every version dated before it.
-    await exec(`LOCK TABLE snapshots IN SHARE MODE`);
-    const baseline = submission.survey_kind === 'national';
-    const layers: AppliedLayer[] = [];
-    for (const info of Object.values(VERSIONED_LAYERS)) {
-      const [present] = await exec(`SELECT count(*)::int AS n FROM ${info.staged} WHERE submission_id = $1`, [submissionId]);
-      if (!Number(present?.n)) continue;
-      const applied = baseline ? await applyBaseline(exec, submission, info) : await applyChanges(exec, submission, info);
-      layers.push(applied);
-      // A bulk write leaves the planner's statistics behind (a fresh baseline looks like an empty
-      // table), and the next package's checks would plan by them: refresh them with the write.
-      if (applied.created + applied.closed >= ANALYZE_AFTER_ROWS) await exec(`ANALYZE ${info.versions}`);
-    }
-    const outcome: ApplyOutcome = { submissionId, districtCode: submission.district_code, kind: baseline ? 'baseline' : 'change', layers, ms: Date.now() - started };
-    await commitMove(tx, move, { detail: { kind: outcome.kind, layers, ms: outcome.ms } });
-    return outcome;
-  });
+  const exec = tx.exec;
+  // The step first: it locks the submission and refuses a package not ready to apply (or an
+  // actor who may not) before any work; it is committed with the versions at the end.
+  const move = await planSubmissionMove(tx, submissionId, 'apply', { id: actor.id, role: actor.role, districtCode: actor.districtCode ?? null });
+  // Settings for the transaction only: no JIT for the long PostGIS expressions, and a budget
+  // that lets a large package's statements sort in memory.
+  await exec(`SELECT set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
+  const [row] = await exec(
+    `SELECT s.id, s.district_code, s.state::text AS state, v.kind::text AS survey_kind, to_char(v.time_point, 'YYYY-MM-DD') AS time_point
+       FROM submissions s JOIN surveys v ON v.id = s.survey_id WHERE s.id = $1`,
+    [submissionId],
+  );
+  if (!row) throw versionErrors.submissionNotFound(submissionId);
+  const submission = row as unknown as SubmissionRow;
+  // One apply per district at a time: two change packages must not both replace one parcel.
+  await exec(`SELECT pg_advisory_xact_lock(hashtext('apply:' || $1::text))`, [submission.district_code]);
+  // Applies of different districts run side by side, but never while a year freezes (the
+  // freeze locks the table exclusively): its checksum must see every version dated before it.
+  await exec(`LOCK TABLE snapshots IN SHARE MODE`);
+  const baseline = submission.survey_kind === 'national';
+  const layers: AppliedLayer[] = [];
+  for (const info of Object.values(VERSIONED_LAYERS)) {
+    const [present] = await exec(`SELECT count(*)::int AS n FROM ${info.staged} WHERE submission_id = $1`, [submissionId]);
+    if (!Number(present?.n)) continue;
+    const applied = baseline ? await applyBaseline(exec, submission, info) : await applyChanges(exec, submission, info);
+    layers.push(applied);
+    // A bulk write leaves the planner's statistics behind (a fresh baseline looks like an empty
+    // table), and the next package's checks would plan by them: refresh them with the write.
+    if (applied.created + applied.closed >= ANALYZE_AFTER_ROWS) await exec(`ANALYZE ${info.versions}`);
+  }
+  const outcome: ApplyOutcome = { submissionId, districtCode: submission.district_code, kind: baseline ? 'baseline' : 'change', layers, ms: Date.now() - started };
+  await commitMove(tx, move, { detail: { kind: outcome.kind, layers, ms: outcome.ms } });
+  return outcome;
 }
 
 const columnList = (info: VersionedLayerInfo) => [...info.attributes, ...(info.keepsExtra ? ['extra_attributes'] : [])];
