@@ -4,7 +4,9 @@
 import { projectedRingArea, roundArea } from '../../server/geo/ellipsoidal-area.ts';
 import { projectionForZone } from '../../server/seed/generator/district.ts';
 import type { TestClient } from './app.ts';
-import { DLTB_FIELDS, dltbRecord, tempDir, writeLayer, zipFolder } from './packages.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DLTB_FIELDS, dltbRecord, tempDir, writeLayer, zipEntries } from './packages.ts';
 
 /** South-west corner of the squares: inside 崇明岛. */
 export const CLEAN_E0 = 40_642_000;
@@ -17,8 +19,11 @@ const square = (i: number) => {
   return [e, n, e, n + 100, e + 100, n + 100, e + 100, n, e, n];
 };
 
-/** `count` adjacent squares, alternately 水田 and 农村宅基地, BSMs 3101512110000…; `seed` varies the BSMs. */
-export async function cleanChongmingPackage(count = 6, seed = 0): Promise<Buffer> {
+/**
+ * `count` adjacent squares, alternately 水田 and 农村宅基地, BSMs 3101512110000…; `seed` varies the
+ * BSMs; `documents` are added as delivered (e.g. 文字成果/技术报告.pdf).
+ */
+export async function cleanChongmingPackage(count = 6, seed = 0, documents: Record<string, Buffer> = {}): Promise<Buffer> {
   const records = Array.from({ length: count }, (_, i) => {
     const ring = square(i);
     const tbmj = roundArea(Math.abs(projectedRingArea(ring.slice(0, -2), ZONE40.inverse)));
@@ -26,7 +31,8 @@ export async function cleanChongmingPackage(count = 6, seed = 0): Promise<Buffer
   });
   const dir = tempDir();
   await writeLayer(dir, 'DLTB', records, { fields: DLTB_FIELDS });
-  return zipFolder(dir);
+  const layer = fs.readdirSync(dir).map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) }));
+  return zipEntries([...layer, ...Object.entries(documents).map(([name, data]) => ({ name, data }))]);
 }
 
 /** The test baseline covers a few squares, not the whole district: the city turns the whole-district rules off. */

@@ -2,14 +2,14 @@
 // parcel layers for the roles that read them, scoped by the database to a district operator's
 // district), for a district operator the upload page, for the city roles the review pages
 // (city-pages.ts). Pages are chosen by the URL hash: #/map, #/upload, #/review,
-// #/submissions/<id>, #/surveys, #/surveys/<id>.
+// #/submissions/<id>, #/surveys, #/surveys/<id>, #/accounts.
 import './style.css';
 import './map.css';
 import './upload.css';
 import './review.css';
 import { ApiError, errorMessage, getSession, logout, type User } from './api';
 import { loadDistricts, type District } from './districts';
-import { CityPages, cityNavRoute, cityPageFor, CITY_ROLES, type CityPage } from './city-pages';
+import { CityPages, cityNavRoute, cityPageAllowed, cityPageFor, type CityPage } from './city-pages';
 import { byId, showError } from './dom';
 import { READER_ROLES, ROLE_NAMES } from './labels';
 import { focusLogin, loadHealth, renderDistricts, wireLogin } from './login';
@@ -66,7 +66,7 @@ function renderHeader(): void {
   nav.hidden = user === null;
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
-  for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-city]')) link.hidden = !(user && CITY_ROLES.includes(user.role));
+  for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-city]')) link.hidden = !(user && cityPageAllowed(link.dataset.city as CityPage, user.role));
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);

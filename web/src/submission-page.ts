@@ -1,7 +1,7 @@
 // A submission's page (#/submissions/<id>): what was sent and where it stands, the steps open to
 // the signed-in user (验收, 退回整改 with 整改要求, 初验, 终验, 备案, 入库) with the opinion, a document
-// and attachments, the package's parcels drawn over the current ones, the import and quality
-// report, and every round with its decisions.
+// and attachments, the package's parcels drawn over the current ones, its documents and maps,
+// the import and quality report, and every round with its decisions.
 import { errorMessage } from './api';
 import { getSubmission, latestQualityRun, type Finding, type QualityRun, type Submission } from './api-data';
 import type { District } from './districts';
@@ -11,6 +11,7 @@ import { decideOnSubmission, submissionRecord, type SubmissionRecord } from './r
 import { submissionStateName, SURVEY_KIND_NAMES, waitedText } from './review-labels';
 import { roundHistory } from './round-history';
 import { stepPanel } from './step-panel';
+import { SubmissionDocuments } from './submission-documents';
 import { SubmissionMap } from './submission-map';
 
 const NOTES: Record<string, string> = {
@@ -25,6 +26,7 @@ export class SubmissionPage {
   private readonly history: HTMLElement;
   private readonly report: QualityReport;
   private readonly map = new SubmissionMap();
+  private readonly documents = new SubmissionDocuments();
   private id: string | null = null;
   private districts: readonly District[] = [];
 
@@ -54,6 +56,7 @@ export class SubmissionPage {
       this.header,
       h('section', 'card', h('h2', '', '审核操作'), this.message, this.steps),
       this.map.element,
+      this.documents.element,
       reportRoot,
       h('section', 'card', h('h2', '', '各轮次与审核记录'), this.history),
     );
@@ -95,6 +98,7 @@ export class SubmissionPage {
     if (id !== this.id) return;
     this.onShown(detail);
     await this.report.show(detail, run);
+    if (withMap) void this.documents.show(id);
     if (withMap) await this.map.show(id, this.districts, record.submission.districtCode);
   }
 
@@ -132,7 +136,7 @@ export class SubmissionPage {
       send: async (body) => {
         const outcome = await decideOnSubmission(id, body);
         const step = record.steps.find((s) => s.action === body.action);
-        this.message.textContent = `已${step?.labelZh ?? body.action}：${submissionStateName(outcome.state)}`;
+        this.message.textContent = `已完成“${step?.labelZh ?? body.action}”，当前状态：${submissionStateName(outcome.state)}`;
         this.message.hidden = false;
         await this.load(false);
       },

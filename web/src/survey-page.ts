@@ -178,15 +178,20 @@ export class SurveyPage {
 
   private renderSteps(survey: Survey, record: SurveyRecord): void {
     const active = record.publications.filter((p) => !p.withdrawnAt && p.districtCode);
-    stepPanel(this.steps, record.steps, {
+    // A district's publication is withdrawn only where one stands; a district publishes once.
+    const own = this.user?.districtCode ?? null;
+    const steps = record.steps.filter((step) =>
+      step.action === 'withdraw_district' ? active.some((p) => !own || p.districtCode === own)
+      : step.action === 'publish_district' && own ? !active.some((p) => p.districtCode === own)
+      : true);
+    stepPanel(this.steps, steps, {
       none: '当前没有您可进行的操作。',
       hint: (step) => (step.needs.includes('frozen') && !survey.frozen ? `须先冻结 ${survey.year} 年度快照` : null),
       form: (step) => {
         if (step.action === 'withdraw_district') {
-          return { districts: active.map((p) => ({ code: p.districtCode!, name: p.districtName ?? p.districtCode! })), note: '撤回该区的依次公布。' };
+          return { districts: active.filter((p) => !own || p.districtCode === own).map((p) => ({ code: p.districtCode!, name: p.districtName ?? p.districtCode! })), note: '撤回该区的依次公布。' };
         }
         if (step.action === 'publish_district') {
-          const own = this.user?.districtCode ?? null;
           return { districts: this.districts.filter((d) => !own || d.unit.code === own).map((d) => ({ code: d.unit.code, name: d.unit.name })), defaultDistrict: own, note: '市级公布之后，各区依次公布本区的成果。' };
         }
         if (step.action === 'publish') return { note: `公布 ${survey.timePoint} 的调查成果；${(survey as Survey & { secrecy?: string }).secrecy === 'public' ? '该调查密级为公开，公众可在地图上查看。' : '该调查密级非公开，公众看不到公布的成果。'}` };
@@ -196,7 +201,7 @@ export class SurveyPage {
       send: async (body) => {
         const outcome = await decideOnSurvey(survey.id, body);
         const step = record.steps.find((s) => s.action === body.action);
-        this.say(`已${step?.labelZh ?? body.action}：${SURVEY_STATES[outcome.state] ?? outcome.state}`);
+        this.say(`已完成“${step?.labelZh ?? body.action}”，当前状态：${SURVEY_STATES[outcome.state] ?? outcome.state}`);
         await this.load();
       },
     });
