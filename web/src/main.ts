@@ -13,8 +13,9 @@ import { focusLogin, loadHealth, renderDistricts, wireLogin } from './login';
 import { LandMap, SHANGHAI } from './map';
 import { MapPage } from './map-page';
 import { UploadPage } from './upload';
+import { PublicResults } from './public-results';
 
-type Page = 'map' | 'upload';
+type Page = 'map' | 'upload' | 'results';
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -22,6 +23,7 @@ const logoutButton = byId<HTMLButtonElement>('logout');
 const logoutError = byId('logout-error');
 const mapView = byId('map-view');
 const uploadView = byId('upload-view');
+const resultsView = byId('results-view');
 const anonymousSide = byId('anonymous-side');
 const readerSide = byId('reader-side');
 const noDataNote = byId('no-data-note');
@@ -34,6 +36,8 @@ const uploadPage = new UploadPage((run, finding, submission) => {
   showPage('map');
   void mapPage.showFinding(run.id, submission, finding.bbox);
 });
+
+const publicResults = new PublicResults(landMap, () => (window.location.hash = '#/results'));
 
 let user: User | null = null;
 let districts: District[] = [];
@@ -53,6 +57,7 @@ function setField(name: string, value: string | null): void {
 }
 
 function renderHeader(): void {
+  // Anonymous visitors have no menu: the published results are reached from their side panel.
   nav.hidden = user === null;
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
@@ -64,6 +69,7 @@ function renderHeader(): void {
 }
 
 function wantedPage(): Page {
+  if (window.location.hash === '#/results') return 'results';
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
@@ -72,6 +78,7 @@ function showPage(next: Page): void {
   page = next;
   mapView.hidden = next !== 'map';
   uploadView.hidden = next !== 'upload';
+  resultsView.hidden = next !== 'results';
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
     if (link.dataset.route === next) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -79,6 +86,7 @@ function showPage(next: Page): void {
   if (next === 'map') landMap.resize();
   if (changed && next === 'upload' && user) void uploadPage.enter(user);
   if (changed && next !== 'upload') uploadPage.leave();
+  if (changed && next === 'results') void publicResults.enterTables();
 }
 
 function ownDistrict(): District | undefined {
@@ -105,6 +113,8 @@ async function applyUser(): Promise<void> {
   } else {
     await mapPage.leave();
   }
+  if (user) publicResults.leave();
+  else await publicResults.enter();
 }
 
 wireLogin((signedIn) => {
