@@ -14,8 +14,9 @@ import { LandMap, SHANGHAI } from './map';
 import { MapPage } from './map-page';
 import { UploadPage } from './upload';
 import { PublicResults } from './public-results';
+import { DistrictPage } from './district-page';
 
-type Page = 'map' | 'upload' | 'results';
+type Page = 'map' | 'upload' | 'results' | 'district';
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -24,6 +25,8 @@ const logoutError = byId('logout-error');
 const mapView = byId('map-view');
 const uploadView = byId('upload-view');
 const resultsView = byId('results-view');
+const districtView = byId('district-view');
+const districtLink = nav.querySelector<HTMLAnchorElement>('[data-route="district"]')!;
 const anonymousSide = byId('anonymous-side');
 const readerSide = byId('reader-side');
 const noDataNote = byId('no-data-note');
@@ -38,6 +41,11 @@ const uploadPage = new UploadPage((run, finding, submission) => {
 });
 
 const publicResults = new PublicResults(landMap, () => (window.location.hash = '#/results'));
+
+const districtPage = new DistrictPage((correction) => {
+  uploadPage.prepareCorrection(correction);
+  window.location.hash = '#/upload';
+});
 
 let user: User | null = null;
 let districts: District[] = [];
@@ -61,6 +69,7 @@ function renderHeader(): void {
   nav.hidden = user === null;
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
+  districtLink.hidden = !canUpload();
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);
@@ -70,6 +79,7 @@ function renderHeader(): void {
 
 function wantedPage(): Page {
   if (window.location.hash === '#/results') return 'results';
+  if (window.location.hash === '#/district' && canUpload()) return 'district';
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
@@ -79,6 +89,7 @@ function showPage(next: Page): void {
   mapView.hidden = next !== 'map';
   uploadView.hidden = next !== 'upload';
   resultsView.hidden = next !== 'results';
+  districtView.hidden = next !== 'district';
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
     if (link.dataset.route === next) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -87,6 +98,7 @@ function showPage(next: Page): void {
   if (changed && next === 'upload' && user) void uploadPage.enter(user);
   if (changed && next !== 'upload') uploadPage.leave();
   if (changed && next === 'results') void publicResults.enterTables();
+  if (changed && next === 'district' && user) void districtPage.enter(user);
 }
 
 function ownDistrict(): District | undefined {
