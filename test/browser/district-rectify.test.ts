@@ -13,7 +13,7 @@ import { generatePackage } from '../../server/seed/generator/package.ts';
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD } from '../support/data.ts';
 import { tempDir } from '../support/packages.ts';
-import { canRun, launchChromium, listen, signIn, watchRequests } from './support.ts';
+import { ARTIFACTS, canRun, launchChromium, listen, signIn, watchRequests } from './support.ts';
 
 interface Submission {
   id: string;
@@ -101,6 +101,7 @@ describe.skipIf(!canRun)('a district correcting a returned package in Chromium',
     expect(await round.locator('.round-state').textContent()).toBe('已退回（须整改）');
     expect(await round.locator('li.decision[data-action="return"]').textContent()).toContain('市级审核员');
 
+    await page.screenshot({ path: `${ARTIFACTS}/district-rectify.png`, fullPage: true });
     await item.locator('button', { hasText: '上传整改成果' }).click();
     await page.waitForSelector('#upload-view:not([hidden])');
     await page.waitForFunction((id) => document.getElementById('survey-hint')?.dataset.corrects === id, returned.id);

@@ -12,7 +12,7 @@ import { seedDemoPackages, type DemoPackage } from '../../server/seed/demo-packa
 import { openTestApp, TestClient, type TestApp } from '../support/app.ts';
 import { DEMO_PASSWORD } from '../support/data.ts';
 import { tempDir } from '../support/packages.ts';
-import { canRun, launchChromium, listen, waitForMap, watchRequests } from './support.ts';
+import { ARTIFACTS, canRun, launchChromium, listen, waitForMap, watchRequests } from './support.ts';
 
 const BAOSHAN: DemoPackage[] = [{ districtCode: '310113', operator: 'auditor', parcels: 400, seed: 2019 }];
 
@@ -91,6 +91,7 @@ describe.skipIf(!canRun)('the public results in Chromium', { timeout: 180_000 },
     expect(await page.isHidden('#nav')).toBe(true);
     expect(await page.isHidden('#reader-side')).toBe(true);
 
+    await page.screenshot({ path: `${ARTIFACTS}/public-results-map.png` });
     await page.click(`#public-results-list .published-day[data-day="${latest.day}"] button.link`);
     await page.waitForSelector('#results-view:not([hidden]) #results-classes');
     expect(page.url()).toContain('#/results');
@@ -101,6 +102,7 @@ describe.skipIf(!canRun)('the public results in Chromium', { timeout: 180_000 },
     expect(statistics.city.total.parcels).toBeGreaterThan(0);
     // The flow table of the two published days, its last cell the later day's total.
     await page.waitForSelector('#results-flow-table');
+    await page.screenshot({ path: `${ARTIFACTS}/public-results-tables.png`, fullPage: true });
     const lastRow = await page.$$eval('#results-flow-table tbody tr:last-child td', (tds) => tds.map((td) => td.textContent));
     expect(lastRow.at(-1)).toBe(statistics.city.total.ha);
     expect(await page.textContent('#results-flow')).toContain(`${earlier.day} → ${latest.day}`);

@@ -15,8 +15,9 @@ import { MapPage } from './map-page';
 import { UploadPage } from './upload';
 import { PublicResults } from './public-results';
 import { DistrictPage } from './district-page';
+import { OfficeQueue } from './office-queue';
 
-type Page = 'map' | 'upload' | 'results' | 'district';
+type Page = 'map' | 'upload' | 'results' | 'district' | 'office';
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -26,6 +27,8 @@ const mapView = byId('map-view');
 const uploadView = byId('upload-view');
 const resultsView = byId('results-view');
 const districtView = byId('district-view');
+const officeView = byId('office-view');
+const officeLink = nav.querySelector<HTMLAnchorElement>('[data-route="office"]')!;
 const districtLink = nav.querySelector<HTMLAnchorElement>('[data-route="district"]')!;
 const anonymousSide = byId('anonymous-side');
 const readerSide = byId('reader-side');
@@ -47,12 +50,18 @@ const districtPage = new DistrictPage((correction) => {
   window.location.hash = '#/upload';
 });
 
+const officeQueue = new OfficeQueue();
+
 let user: User | null = null;
 let districts: District[] = [];
 let page: Page | null = null;
 
 function canUpload(): boolean {
   return user?.role === 'district_operator';
+}
+
+function isOffice(): boolean {
+  return user?.role === 'leading_group_office' || user?.role === 'district_office';
 }
 
 function isReader(): boolean {
@@ -70,6 +79,7 @@ function renderHeader(): void {
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
   districtLink.hidden = !canUpload();
+  officeLink.hidden = !isOffice();
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);
@@ -80,6 +90,7 @@ function renderHeader(): void {
 function wantedPage(): Page {
   if (window.location.hash === '#/results') return 'results';
   if (window.location.hash === '#/district' && canUpload()) return 'district';
+  if (window.location.hash === '#/office' && isOffice()) return 'office';
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
@@ -90,6 +101,7 @@ function showPage(next: Page): void {
   uploadView.hidden = next !== 'upload';
   resultsView.hidden = next !== 'results';
   districtView.hidden = next !== 'district';
+  officeView.hidden = next !== 'office';
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
     if (link.dataset.route === next) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -99,6 +111,7 @@ function showPage(next: Page): void {
   if (changed && next !== 'upload') uploadPage.leave();
   if (changed && next === 'results') void publicResults.enterTables();
   if (changed && next === 'district' && user) void districtPage.enter(user);
+  if (changed && next === 'office' && user) void officeQueue.enter(user);
 }
 
 function ownDistrict(): District | undefined {
