@@ -7,7 +7,7 @@
 import './workflow.css';
 import { errorMessage, type User } from './api';
 import { listFindings, listSurveys, type Finding, type Survey } from './api-data';
-import { decisionItem, rectificationItem } from './decision-view';
+import { decisionItem, rectificationItem, roleName } from './decision-view';
 import { byId, formatDateTime, h, showError } from './dom';
 import { SUBMISSION_STATES, surveyStateLabel } from './labels';
 import { listLifecycleSubmissions, submissionRecord, type LifecycleSubmission, type SubmissionRecord } from './workflow-api';
@@ -109,7 +109,7 @@ export class DistrictPage {
       'div',
       'chain rectify-item',
       h('strong', '', `${submission.surveyTitle} · 第 ${submission.round} 轮 · ${submission.fileName}`),
-      h('p', 'small', last ? `${last.label}：${formatDateTime(last.decidedAt)}，${last.deciderName ?? ''}${last.organisationName ? `（${last.organisationName}）` : ''}` : '质检未通过，须更正后重新上传'),
+      h('p', 'small', last ? `${last.label}：${formatDateTime(last.decidedAt)}，${[last.deciderName ?? roleName(last.deciderRole), last.organisationName].filter(Boolean).join('，')}` : '质检未通过，须更正后重新上传'),
     );
     if (last?.opinion) card.append(h('p', 'small', `审核意见：${last.opinion}`));
     if (last?.rectification?.length) card.append(h('ol', 'rectification', ...last.rectification.map((item) => rectificationItem(item, findings))));
