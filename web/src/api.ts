@@ -5,6 +5,7 @@ export type Role =
   | 'city_auditor'
   | 'district_operator'
   | 'leading_group_office'
+  | 'district_office'
   | 'surveyor'
   | 'agency';
 

@@ -16,8 +16,11 @@ import { focusLogin, loadHealth, renderDistricts, wireLogin } from './login';
 import { LandMap, SHANGHAI } from './map';
 import { MapPage } from './map-page';
 import { UploadPage } from './upload';
+import { PublicResults } from './public-results';
+import { DistrictPage } from './district-page';
+import { OfficeQueue } from './office-queue';
 
-type Page = 'map' | 'upload' | CityPage;
+type Page = 'map' | 'upload' | 'results' | 'district' | 'office' | CityPage;
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -25,6 +28,11 @@ const logoutButton = byId<HTMLButtonElement>('logout');
 const logoutError = byId('logout-error');
 const mapView = byId('map-view');
 const uploadView = byId('upload-view');
+const resultsView = byId('results-view');
+const districtView = byId('district-view');
+const officeView = byId('office-view');
+const officeLink = nav.querySelector<HTMLAnchorElement>('[data-route="office"]')!;
+const districtLink = nav.querySelector<HTMLAnchorElement>('[data-route="district"]')!;
 const anonymousSide = byId('anonymous-side');
 const readerSide = byId('reader-side');
 const noDataNote = byId('no-data-note');
@@ -43,7 +51,17 @@ const cityPages = new CityPages(() => districts, (run, finding, submission) => {
   window.location.hash = '#/map';
   void mapPage.showFinding(run.id, submission, finding.bbox);
 });
-const isCityPage = (p: Page): p is CityPage => p !== 'map' && p !== 'upload';
+const OWN_PAGES: readonly string[] = ['map', 'upload', 'results', 'district', 'office'];
+const isCityPage = (p: Page): p is CityPage => !OWN_PAGES.includes(p);
+
+const publicResults = new PublicResults(landMap, () => (window.location.hash = '#/results'));
+
+const districtPage = new DistrictPage((correction) => {
+  uploadPage.prepareCorrection(correction);
+  window.location.hash = '#/upload';
+});
+
+const officeQueue = new OfficeQueue();
 
 let user: User | null = null;
 let districts: District[] = [];
@@ -51,6 +69,10 @@ let page: Page | null = null;
 
 function canUpload(): boolean {
   return user?.role === 'district_operator';
+}
+
+function isOffice(): boolean {
+  return user?.role === 'leading_group_office' || user?.role === 'district_office';
 }
 
 function isReader(): boolean {
@@ -63,10 +85,13 @@ function setField(name: string, value: string | null): void {
 }
 
 function renderHeader(): void {
+  // Anonymous visitors have no menu: the published results are reached from their side panel.
   nav.hidden = user === null;
   currentUser.hidden = user === null;
   uploadLink.hidden = !canUpload();
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-city]')) link.hidden = !(user && cityPageAllowed(link.dataset.city as CityPage, user.role));
+  districtLink.hidden = !canUpload();
+  officeLink.hidden = !isOffice();
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);
@@ -77,6 +102,9 @@ function renderHeader(): void {
 function wantedPage(): Page {
   const city = cityPageFor(window.location.hash, user);
   if (city) return city;
+  if (window.location.hash === '#/results') return 'results';
+  if (window.location.hash === '#/district' && canUpload()) return 'district';
+  if (window.location.hash === '#/office' && isOffice()) return 'office';
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
 }
 
@@ -85,6 +113,9 @@ function showPage(next: Page): void {
   page = next;
   mapView.hidden = next !== 'map';
   uploadView.hidden = next !== 'upload';
+  resultsView.hidden = next !== 'results';
+  districtView.hidden = next !== 'district';
+  officeView.hidden = next !== 'office';
   cityPages.show(isCityPage(next) ? next : null, user);
   const route = isCityPage(next) ? cityNavRoute(next) : next;
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
@@ -94,6 +125,9 @@ function showPage(next: Page): void {
   if (next === 'map') landMap.resize();
   if (changed && next === 'upload' && user) void uploadPage.enter(user);
   if (changed && next !== 'upload') uploadPage.leave();
+  if (changed && next === 'results') void publicResults.enterTables();
+  if (changed && next === 'district' && user) void districtPage.enter(user);
+  if (changed && next === 'office' && user) void officeQueue.enter(user);
 }
 
 function ownDistrict(): District | undefined {
@@ -120,6 +154,8 @@ async function applyUser(): Promise<void> {
   } else {
     await mapPage.leave();
   }
+  if (user) publicResults.leave();
+  else await publicResults.enter();
 }
 
 wireLogin((signedIn) => {

@@ -56,6 +56,8 @@ export class LandMap {
   private readonly parcelListeners: ((hit: ParcelHit) => void)[] = [];
   private readonly idleListeners: (() => void)[] = [];
   private popup: maplibregl.Popup | null = null;
+  /** Off for anonymous visitors: the parcel panel reads routes the public may not. */
+  parcelClicks = true;
 
   constructor(
     private readonly container: HTMLElement,
@@ -282,7 +284,7 @@ export class LandMap {
   }
 
   private click(point: maplibregl.PointLike): void {
-    if (!this.dataOn) return;
+    if (!this.dataOn || !this.parcelClicks) return;
     const layers = ['findings-circle', 'findings-fill', 'land_use-fill'].filter((id) => this.map.getLayer(id) && this.map.getLayoutProperty(id, 'visibility') !== 'none');
     const hits: MapGeoJSONFeature[] = layers.length > 0 ? this.map.queryRenderedFeatures(point, { layers }) : [];
     const finding = hits.find((feature) => feature.layer.id.startsWith('findings'));

@@ -7,6 +7,7 @@ import { byId, formatBytes, formatDateTime, h, showError } from './dom';
 import { SETTLED_STATES, STAGES, SUBMISSION_STATES, surveyStateLabel } from './labels';
 import { QualityReport, type FindingAction } from './quality-report';
 import { preferredSurvey, surveyHint, surveyOrder } from './survey-choice';
+import type { Correction } from './district-page';
 
 const SURVEY_KINDS: Record<Survey['kind'], string> = {
   national: '全国土地调查',
@@ -60,6 +61,8 @@ export class UploadPage {
   private watching = 0;
   /** the submission whose report is shown */
   private current: Submission | null = null;
+  /** set by 上传整改成果 on the district page: the returned round the next package corrects */
+  private correction: Correction | null = null;
 
   constructor(onFinding: (run: QualityRun, finding: Finding, submission: Submission | null) => void) {
     const open: FindingAction = (run, finding) => onFinding(run, finding, this.current);
@@ -75,6 +78,25 @@ export class UploadPage {
     districtTitle.textContent = user.districtName ? `（${user.districtName}）` : '';
     const [, submissions] = await Promise.all([this.loadSurveys(), this.loadHistory()]);
     this.preselect(submissions, user.districtCode);
+    this.presetCorrection();
+  }
+
+  /** The next entry uploads a correction of a returned round (null: an ordinary upload). */
+  prepareCorrection(correction: Correction | null): void {
+    this.correction = correction;
+  }
+
+  /**
+   * Chooses the returned round's survey. The upload route makes a package sent after a returned
+   * one the next round, linked to it; the line under the choice says so.
+   */
+  private presetCorrection(): void {
+    const correction = this.correction;
+    if (!correction || !this.surveys.some((survey) => survey.id === correction.surveyId)) return;
+    surveySelect.value = correction.surveyId;
+    const { round, fileName } = correction.corrects;
+    surveyHintLine.textContent = `整改上传：本次成果包将作为第 ${round + 1} 轮，更正第 ${round} 轮（${fileName}）。${surveyHint(this.surveys.find((s) => s.id === correction.surveyId))}`;
+    surveyHintLine.dataset.corrects = correction.corrects.id;
   }
 
   /** Offers the survey that fits the district (its national survey until its baseline is applied, then the open change survey). */
@@ -94,6 +116,8 @@ export class UploadPage {
 
   leave(): void {
     this.watching++;
+    this.correction = null;
+    delete surveyHintLine.dataset.corrects;
     this.report.clear();
     progressBox.hidden = true;
     form.reset();
