@@ -1,6 +1,7 @@
 // The city bureau's review pages in a real Chromium against the real app: 崇明 uploads a small
-// clean baseline with a 技术报告 through the API; the city administrator then, only by clicking,
-// finds it in the review queue, opens it (its parcels drawn over the current ones, its documents
+// clean baseline through the API, which the city returns with 整改 requirements; 崇明 sends the
+// corrected package with a 技术报告; the city administrator then, only by clicking, finds it in
+// the review queue, opens it (its parcels drawn over the current ones, its documents
 // listed for download), accepts it with an opinion, applies it, closes the survey, freezes 2019
 // after a confirmation naming the day, records the State Council's approval with a document and
 // an attachment, and publishes; 崇明 then publishes its district in turn (依次公布). The API is asked afterwards whether each step really happened.
@@ -24,21 +25,29 @@ describe.skipIf(!canRun)('the city’s review pages in Chromium', () => {
   let admin: TestClient;
   let nationalId: string;
   let submissionId: string;
+  let returnedId: string;
+  let chongming: TestClient;
+
+  /** Uploads a package as 崇明 and waits for its checks to pass. */
+  async function upload(fileName: string, zip: Buffer): Promise<string> {
+    const uploaded = await chongming.upload(`/api/submissions?surveyId=${nationalId}`, fileName, zip);
+    expect(uploaded.statusCode, uploaded.body).toBe(202);
+    const id = uploaded.json<{ id: string }>().id;
+    await test.app.imports.idle();
+    expect((await chongming.get(`/api/submissions/${id}`)).json<{ state: string }>().state).toBe('checked');
+    return id;
+  }
 
   beforeAll(async () => {
     test = await openTestApp('embedded', { ARCHIVE_DIR: tempDir('lsp-archive-'), IMPORT_WORK_DIR: tempDir('lsp-work-') });
     admin = new TestClient(test.app);
-    const chongming = new TestClient(test.app);
+    chongming = new TestClient(test.app);
     expect((await admin.login('admin', DEMO_PASSWORD)).statusCode).toBe(200);
     expect((await chongming.login('chongming', DEMO_PASSWORD)).statusCode).toBe(200);
     nationalId = await nationalSurveyId(test.db);
     await disableWholeDistrictRules(admin, nationalId);
-    const zip = await cleanChongmingPackage(6, 0, { '文字成果/技术报告.pdf': REPORT_PDF });
-    const uploaded = await chongming.upload(`/api/submissions?surveyId=${nationalId}`, '崇明区-三调成果.zip', zip);
-    expect(uploaded.statusCode, uploaded.body).toBe(202);
-    submissionId = uploaded.json<{ id: string }>().id;
-    await test.app.imports.idle();
-    expect((await chongming.get(`/api/submissions/${submissionId}`)).json<{ state: string }>().state).toBe('checked');
+    // The first round, which the city returns for correction.
+    returnedId = await upload('崇明区-三调成果.zip', await cleanChongmingPackage(4, 1));
     base = await listen(test);
     browser = await launchChromium();
   }, 300_000);
@@ -55,7 +64,41 @@ describe.skipIf(!canRun)('the city’s review pages in Chromium', () => {
     await page.click('#decision-submit');
   }
 
+  it('returns a package with an opinion and 整改 requirements naming findings', async () => {
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const seen = watchRequests(page, base);
+    await page.goto(`${base}/#/review`);
+    await signIn(page, 'admin');
+    await page.click(`#queue-table tr[data-submission="${returnedId}"] a`);
+    await page.waitForSelector('#submission-state[data-state="checked"]');
+    await page.click('#submission-steps button[data-action="return"]');
+    await page.fill('#decision-opinion', '图斑边界与影像不符，退回整改。');
+    // No requirement: the form says so and sends nothing.
+    await page.click('#decision-submit');
+    expect(await page.textContent('#decision-error')).toContain('至少填写一条整改要求');
+    await page.fill('.requirement-text', '第 2、3 号图斑按实地核实后更正边界');
+    await page.fill('.requirement-findings', '2，3');
+    await page.click('#decision-submit');
+    await page.waitForSelector('#submission-state[data-state="rejected"]');
+    const history = (await page.textContent(`#round-history li.round[data-submission="${returnedId}"]`))!;
+    expect(history).toContain('审核意见：图斑边界与影像不符，退回整改。');
+    expect(history).toContain('第 2、3 号图斑按实地核实后更正边界（质检问题 #2、#3）');
+    const record = (await admin.get(`/api/submissions/${returnedId}/record`)).json<{ decisions: { action: string; rectification: unknown }[] }>();
+    expect(record.decisions.find((d) => d.action === 'return')?.rectification).toEqual([{ requirement: '第 2、3 号图斑按实地核实后更正边界', findings: [2, 3] }]);
+    // Returned, it leaves the waiting queue, and shows under 已退回整改.
+    await page.click('a[href="#/review"]');
+    await page.waitForSelector('#queue-summary:has-text("没有待处理的成果")');
+    expect(await page.locator(`#queue-table tr[data-submission="${returnedId}"]`).count()).toBe(0);
+    await page.selectOption('#queue-state', 'rejected');
+    await page.waitForSelector(`#queue-table tr[data-submission="${returnedId}"][data-state="rejected"]`);
+    expect(seen.failed).toEqual([]);
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('runs queue → submission → accept → apply → freeze → approve → publish by clicking', async () => {
+    // The district's corrected package: the second round, with its 技术报告.
+    submissionId = await upload('崇明区-三调成果-整改后.zip', await cleanChongmingPackage(6, 0, { '文字成果/技术报告.pdf': REPORT_PDF }));
     const page: Page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const seen = watchRequests(page, base);
     await page.goto(base);
@@ -98,6 +141,10 @@ describe.skipIf(!canRun)('the city’s review pages in Chromium', () => {
     await page.waitForSelector('#submission-state[data-state="accepted"]');
     expect(await page.textContent('#round-history')).toContain(`审核意见：${opinion}`);
     expect(await page.textContent('#round-history')).toContain('验收通过');
+    // The round before, with its return, is in the history too.
+    expect(await page.locator('#round-history li.round').count()).toBe(2);
+    expect(await page.textContent(`#round-history li.round[data-round="1"]`)).toContain('图斑边界与影像不符');
+    expect(await page.getAttribute(`#round-history li.round.current`, 'data-round')).toBe('2');
     await decide(page, '#submission-steps', 'apply');
     await page.waitForSelector('#submission-state[data-state="applied"]', { timeout: 60_000 });
     expect(await page.textContent('#submission-steps')).toContain('该成果已入库');
