@@ -261,3 +261,26 @@ export async function expectAudited(lifecycle: Lifecycle, objectId: string, step
     if (step.decisionId !== undefined) expect(entry!.detail.decisionId ?? null).toBe(step.decisionId);
   }
 }
+
+/**
+ * 崇明's six squares as the applied baseline of the national survey (uploaded by 崇明, accepted
+ * by the city auditor, applied by 崇明): the ground change and special packages change.
+ */
+export async function applyBaseline(lifecycle: Lifecycle, nationalSurveyId: string): Promise<string> {
+  await lifecycle.relaxRules(nationalSurveyId);
+  const baseline = await lifecycle.upload('chongming', nationalSurveyId, await packageOf(baselineRecords()), '崇明-三调基础.zip');
+  expect(baseline.state, JSON.stringify(baseline.findings)).toBe('checked');
+  await lifecycle.decided('auditor', baseline.id, 'accept', { opinion: '验收通过' });
+  expect((await lifecycle.decided('chongming', baseline.id, 'apply')).state).toBe('applied');
+  return baseline.id;
+}
+
+/**
+ * A change package splitting square A on `date` into a 99 m strip of 水田 and a 1 m sliver of
+ * 宅基地 (100 m², below the 200 m² minimum): area conserved, one TOPO_SLIVER warning for a
+ * reviewer's 整改要求 to point at.
+ */
+export function sliverSplitPackage(date: string): Promise<Buffer> {
+  const change = { BGQBSM: bsm('A'), BGRQ: date, BGLX: '图斑拆分' };
+  return packageOf([parcel('G', '0101', [rect(0, 0, 100, 99)], change), parcel('H', '0702', [rect(0, 99, 100, 1)], change)], CHANGE_FIELDS);
+}
