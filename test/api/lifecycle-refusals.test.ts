@@ -62,6 +62,8 @@ describe.each(ENGINES)('lifecycle refusals through the API on the %s engine', (e
     const id = await checked(CHONGMING, nationalId, life.users.admin.id);
     const own = expectError(await life.decide('admin', id, 'accept'), 403, 'DECIDER_IS_UPLOADER');
     expect(own.error.details).toMatchObject({ state: 'checked', action: 'accept' });
+    // Like every refusal, it names the steps open from the state.
+    expect((own.error.details as { allowed: { action: string }[] }).allowed.map((step) => step.action).sort()).toEqual(['accept', 'check_start', 'return', 'supersede']);
     expectError(await life.decide('admin', id, 'return', { rectification: [{ requirement: '自己退回' }] }), 403, 'DECIDER_IS_UPLOADER');
     expect((await life.record('admin', id)).steps.map((step) => step.action)).toEqual([]);
     // Another city decider may.
@@ -86,7 +88,8 @@ describe.each(ENGINES)('lifecycle refusals through the API on the %s engine', (e
     expectError(await life.surveyStep('pudong-office', special, 'file_plan', { document }), 404, 'NOT_FOUND');
     const wrong = expectError(await life.surveyStep('chongming', special, 'file_plan', { document }), 403, 'LIFECYCLE_NOT_YOUR_STEP');
     expect(wrong.error.details).toMatchObject({ state: 'planned', action: 'file_plan', roles: ['district_office'] });
-    expectError(await life.surveyStep('chongming-office', special, 'file_plan', {}), 409, 'LIFECYCLE_NEEDS_DOCUMENT');
+    const undocumented = expectError(await life.surveyStep('chongming-office', special, 'file_plan', {}), 409, 'LIFECYCLE_NEEDS_DOCUMENT');
+    expect(undocumented.error.details).toMatchObject({ state: 'planned', allowed: [expect.objectContaining({ action: 'close' }), expect.objectContaining({ action: 'file_plan' })] });
     expect((await life.surveyStepped('chongming-office', special, 'file_plan', { document })).state).toBe('collecting');
     const pkg = await checked(CHONGMING, special);
     expectError(await life.decide('pudong-office', pkg, 'accept'), 404, 'NOT_FOUND');
