@@ -67,8 +67,8 @@ export const lifecycleErrors = {
       `Your role or district may not take the step "${action}" (roles: ${roles.join(', ')})`,
       { state, action, roles, allowed: open },
     ),
-  uploaderDecides: (state: string, action: string) =>
-    new AppError(403, 'DECIDER_IS_UPLOADER', '上传该成果的用户不能对其作出审核决定（谁审核、谁负责）', 'Whoever uploaded a package cannot decide on it', { state, action }),
+  uploaderDecides: (state: string, action: string, open: OpenStep[] = []) =>
+    new AppError(403, 'DECIDER_IS_UPLOADER', `上传该成果的用户不能对其作出审核决定（谁审核、谁负责）；${openStepsZh(open)}`, `Whoever uploaded a package cannot decide on it; ${openStepsEn(open)}`, { state, action, allowed: open }),
   publicationOutsidePublicSet: (what: 'layers' | 'fields', refused: string[], allowed: string[]) =>
     new AppError(
       400,
@@ -77,13 +77,13 @@ export const lifecycleErrors = {
       `Cannot publish the ${what} ${refused.join(', ')}: the ${what} that can be published are ${allowed.join(', ')}`,
       { [what]: refused, allowed },
     ),
-  needs: (need: string, state: string, action: string) =>
+  needs: (need: string, state: string, action: string, open: OpenStep[] = []) =>
     new AppError(
       409,
       `LIFECYCLE_NEEDS_${need.toUpperCase()}`,
       `不能进行此操作：${NEED_TEXT[need]?.zh ?? '条件不满足'}`,
       `The step "${action}" cannot be taken: ${NEED_TEXT[need]?.en ?? need}`,
-      { need, state, action },
+      { need, state, action, allowed: open },
     ),
   notCollecting: (surveyId: string, state: string, kind: string) =>
     new AppError(
@@ -118,9 +118,9 @@ export function lifecycleRefusal(code: string | undefined, message: string, deta
     case 'LS161':
       return new AppError(403, 'LIFECYCLE_NOT_YOUR_STEP', `数据库拒绝了这一操作：当前角色或所属区无权进行；${openStepsZh(open)}`, `The database refused the step: ${message}`, { state, action, allowed: open, reason: message });
     case 'LS162':
-      return lifecycleErrors.uploaderDecides(state, action);
+      return lifecycleErrors.uploaderDecides(state, action, open);
     case 'LS163':
-      return lifecycleErrors.needs(String(facts.needs ?? 'unknown'), state, action);
+      return lifecycleErrors.needs(String(facts.needs ?? 'unknown'), state, action, open);
     default:
       return lifecycleErrors.notCollecting(String(facts.surveyId ?? ''), state, String(facts.kind ?? ''));
   }

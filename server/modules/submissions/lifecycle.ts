@@ -107,13 +107,17 @@ export function mayTake(step: Step, actor: LifecycleActor, district: string | nu
   return actor.districtCode === null || actor.districtCode === district;
 }
 
-function checkNeeds(step: Step, state: string, input: DecisionInput): void {
-  if (step.needs.includes('rectification') && !input.rectification?.some((item) => item.requirement.trim() !== '')) {
-    throw lifecycleErrors.needs('rectification', state, step.action);
-  }
-  if (step.needs.includes('document') && (!input.document?.number.trim() || !input.document.date)) {
-    throw lifecycleErrors.needs('document', state, step.action);
-  }
+/** What the step needs and the input lacks (整改要求, a document), or null. */
+function missingNeed(step: Step, input: DecisionInput): string | null {
+  if (step.needs.includes('rectification') && !input.rectification?.some((item) => item.requirement.trim() !== '')) return 'rectification';
+  if (step.needs.includes('document') && (!input.document?.number.trim() || !input.document.date)) return 'document';
+  return null;
+}
+
+/** Refuses a step missing what it needs, naming the steps open from its state as every refusal does. */
+async function checkNeeds(tx: Tx, step: Step, input: DecisionInput): Promise<void> {
+  const need = missingNeed(step, input);
+  if (need) throw lifecycleErrors.needs(need, step.fromState, step.action, openSteps(await stepsFrom(tx, step.object, step.kind, step.scope, step.fromState)));
 }
 
 /** The steps `actor` may take on a submission now: what a page offers as buttons. */
@@ -161,7 +165,7 @@ export async function planSubmissionMove(tx: Tx, submissionId: string, action: s
   if (!mayTake(step, actor, row.district_code)) {
     throw lifecycleErrors.notYourStep('submission', row.state, action, step.labelZh, step.roles, openSteps(steps));
   }
-  if (step.decision && actor !== 'platform' && row.uploaded_by === actor.id) throw lifecycleErrors.uploaderDecides(row.state, action);
+  if (step.decision && actor !== 'platform' && row.uploaded_by === actor.id) throw lifecycleErrors.uploaderDecides(row.state, action, openSteps(steps));
   return { step, object: 'submission', id: row.id, surveyId: row.survey_id, districtCode: row.district_code, actor };
 }
 
@@ -197,7 +201,7 @@ export async function commitMove(
   columns: Omit<Updateable<SubmissionsTable>, 'state'> = {},
 ): Promise<Moved> {
   const { step, actor } = plan;
-  checkNeeds(step, step.fromState, input);
+  await checkNeeds(tx, step, input);
   let decisionId: string | null = null;
   if (step.decision) {
     if (actor === 'platform') throw new Error(`step ${step.action} is a decision: a user takes it`);
