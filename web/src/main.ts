@@ -146,6 +146,7 @@ function showPage(next: Page): void {
   if (changed && next === 'office' && user) void officeQueue.enter(user);
   if (changed && next === 'progress' && user) void progressPage.enter(user);
   if (changed && next === 'inbox' && user) void inbox.enter();
+  else if (changed && user) void inbox.refreshCount();
 }
 
 function ownDistrict(): District | undefined {

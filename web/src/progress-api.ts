@@ -81,7 +81,7 @@ const query = (params: Record<string, string | undefined>) => {
   return search.size ? `?${search}` : '';
 };
 
-export const progressBoard = (asOf: string, surveyId?: string) => apiGet<{ asOf: string; rows: BoardRow[] }>(`/api/progress/board${query({ asOf, surveyId })}`);
+export const progressBoard = (asOf?: string, surveyId?: string) => apiGet<{ asOf: string; rows: BoardRow[] }>(`/api/progress/board${query({ asOf, surveyId })}`);
 export const listDeadlines = (surveyId?: string) => apiGet<Deadline[]>(`/api/progress/deadlines${query({ surveyId })}`);
 export const setDeadline = (input: { surveyId: string; districtCode: string; step: string; dueDate: string; note?: string | null }) => send<Deadline>('PUT', '/api/progress/deadlines', input);
 export const deleteDeadline = (id: string) => send<void>('DELETE', `/api/progress/deadlines/${id}`);

@@ -7,7 +7,7 @@ import './progress.css';
 import { errorMessage, listDistricts, type AdminUnit, type User } from './api';
 import { listSurveys, type Survey } from './api-data';
 import { parseDay } from './date-field';
-import { button, byId, formatDateTime, h, showError, todayIso } from './dom';
+import { button, byId, formatDateTime, h, showError } from './dom';
 import {
   addReport,
   bulletinXlsxUrl,
@@ -58,7 +58,8 @@ export class ProgressPage {
   private surveys: Survey[] = [];
   private districts: AdminUnit[] = [];
   private surveyId = '';
-  private asOf = todayIso();
+  /** the board's day; null: the server's today (in Shanghai) */
+  private asOf: string | null = null;
   private readonly error = Object.assign(h('p', 'form-error'), { hidden: true });
 
   async enter(user: User): Promise<void> {
@@ -82,12 +83,12 @@ export class ProgressPage {
     title.id = 'progress-title';
     const surveyChoice = select([['', '全部调查任务'], ...this.surveys.map((s): [string, string] => [s.id, s.title])], this.surveyId);
     surveyChoice.id = 'progress-survey';
-    const day = textInput(this.asOf, 'YYYY-MM-DD');
+    const day = textInput(this.asOf ?? '', '今天');
     day.id = 'progress-as-of';
     const refresh = button('刷新');
     refresh.addEventListener('click', () => {
-      const parsed = parseDay(day.value);
-      if (!parsed) return showError(this.error, '统计日期无效，请输入如 2026-06-30 的日期');
+      const parsed = day.value.trim() === '' ? null : parseDay(day.value);
+      if (parsed === null && day.value.trim() !== '') return showError(this.error, '统计日期无效，请输入如 2026-06-30 的日期');
       this.surveyId = surveyChoice.value;
       this.asOf = parsed;
       void this.render();
@@ -97,12 +98,13 @@ export class ProgressPage {
     const sections: HTMLElement[] = [h('section', 'card', title, filters, this.error)];
     const surveyId = this.surveyId || undefined;
     const [board, deadlines, bulletins, reports] = await Promise.all([
-      progressBoard(this.asOf, surveyId),
+      progressBoard(this.asOf ?? undefined, surveyId),
       listDeadlines(surveyId),
       listBulletins(),
       this.isCity() ? Promise.resolve([]) : listReports(surveyId),
     ]);
-    sections.push(this.boardCard(board.rows));
+    day.value = board.asOf;
+    sections.push(this.boardCard(board.asOf, board.rows));
     if (this.isCity()) {
       sections.push(this.bulletinCard(bulletins));
       if (this.user?.role === 'city_admin') sections.push(this.deadlineEditor(deadlines));
@@ -116,7 +118,7 @@ export class ProgressPage {
     this.view.replaceChildren(...sections);
   }
 
-  private boardCard(rows: BoardRow[]): HTMLElement {
+  private boardCard(asOf: string, rows: BoardRow[]): HTMLElement {
     const tableEl = table(
       ['调查任务', '区', '已到环节', '轮次', '下一环节', '截止日期', '逾期天数', '自报进度'],
       rows.map((row) => [row.surveyTitle, row.districtName, reachedName(row.reached), String(row.rounds), row.nextStep ? (STEP_NAMES[row.nextStep] ?? row.nextStep) : '已完成', row.nextDue ?? '—', row.daysLate > 0 ? `逾期 ${row.daysLate} 天` : '未逾期', row.percent === null ? '—' : `${row.percent}%`]),
@@ -125,7 +127,7 @@ export class ProgressPage {
     rows.forEach((row, index) => {
       if (row.daysLate > 0) tableEl.tBodies[0]!.rows[index]!.classList.add('overdue');
     });
-    return h('section', 'card', h('h3', undefined, `进度看板（截至 ${this.asOf}）`), tableEl);
+    return h('section', 'card', h('h3', undefined, `进度看板（截至 ${asOf}）`), tableEl);
   }
 
   private bulletinCard(bulletins: Awaited<ReturnType<typeof listBulletins>>): HTMLElement {
