@@ -134,8 +134,9 @@ CREATE TABLE notifications (
   kind          varchar(20) NOT NULL CHECK (kind IN ('decision', 'returned', 'submitted', 'deadline_passed', 'bulletin')),
   title         varchar(300) NOT NULL,
   body          text,
-  survey_id     uuid REFERENCES surveys(id),
-  submission_id uuid REFERENCES submissions(id),
+  -- a notice outlives what it tells of: a withdrawn package leaves its notices, unlinked
+  survey_id     uuid REFERENCES surveys(id) ON DELETE SET NULL,
+  submission_id uuid REFERENCES submissions(id) ON DELETE SET NULL,
   decision_id   uuid REFERENCES decisions(id),
   deadline_id   uuid REFERENCES progress_deadlines(id) ON DELETE SET NULL,
   bulletin_id   uuid REFERENCES progress_bulletins(id),
