@@ -32,6 +32,8 @@ import { stagedParcelRoutes } from './modules/ingest/staged-routes.ts';
 import { qualityRoutes } from './modules/quality/routes.ts';
 import { checksAfterImport } from './modules/quality/service.ts';
 import { surveyLifecycleRoutes } from './modules/submissions/survey-routes.ts';
+import { inboxRoutes } from './modules/progress/inbox-routes.ts';
+import { progressRoutes } from './modules/progress/routes.ts';
 import { publicationRoutes } from './modules/publications/routes.ts';
 import { submissionRoutes } from './modules/submissions/routes.ts';
 import { surveyRoutes } from './modules/surveys/routes.ts';
@@ -144,6 +146,8 @@ export async function buildApp({ config, db, capabilities, logStream }: AppDepen
   await app.register(tableRoutes);
   await app.register(auditRoutes);
   await app.register(tileRoutes);
+  await app.register(progressRoutes);
+  await app.register(inboxRoutes);
 
   const webIndex = path.join(config.webDistDir, 'index.html');
   if (fs.existsSync(webIndex)) {

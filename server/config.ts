@@ -36,6 +36,12 @@ export interface Config {
   trustProxyHops: number;
   webDistDir: string;
   ingest: IngestConfig;
+  progress: ProgressConfig;
+}
+
+export interface ProgressConfig {
+  /** Minutes between the platform's progress rounds (passed deadlines, scheduled 进度通报); 0: none. */
+  scheduleIntervalMinutes: number;
 }
 
 export interface IngestConfig {
@@ -181,6 +187,10 @@ export function loadConfig(env: Env = process.env): Config {
       uploadRateWindowSeconds: integer(env, 'UPLOAD_RATE_WINDOW_SECONDS', 3600, 1, 7 * 24 * 3600),
       batchRecords: integer(env, 'IMPORT_BATCH_RECORDS', 20_000, 1, 1_000_000),
       parallelBatches: integer(env, 'IMPORT_PARALLEL_BATCHES', 2, 1, 16),
+    },
+    progress: {
+      // Daily by default (art. 16: 定期通报); tests turn it off and call the round themselves.
+      scheduleIntervalMinutes: integer(env, 'PROGRESS_SCHEDULE_INTERVAL_MINUTES', 24 * 60, 0, 366 * 24 * 60),
     },
   };
 }

@@ -265,6 +265,10 @@ export interface DB {
   decisions: DecisionsTable;
   attachments: AttachmentsTable;
   publications: PublicationsTable;
+  progress_deadlines: ProgressDeadlinesTable;
+  progress_reports: ProgressReportsTable;
+  progress_bulletins: ProgressBulletinsTable;
+  notifications: NotificationsTable;
 }
 
 /** One allowed move of a survey or submission (migrations/0018). */
@@ -351,4 +355,58 @@ export interface SnapshotsTable {
   checksum: string;
   parcel_counts: unknown;
   statistics: unknown;
+}
+
+/** A deadline of a survey plan: by due_date the district's package has reached step (migrations/0019). */
+export interface ProgressDeadlinesTable {
+  id: Generated<string>;
+  survey_id: string;
+  district_code: string;
+  step: string;
+  due_date: ColumnType<string, string, string>;
+  note: string | null;
+  set_by: string | null;
+  set_at: Generated<Date>;
+}
+
+/** A district's report of its progress, append-only. */
+export interface ProgressReportsTable {
+  id: Generated<string>;
+  survey_id: string;
+  district_code: string;
+  percent: number;
+  note: string | null;
+  reported_by: string;
+  reported_at: Generated<Date>;
+}
+
+/** 进度通报: the board frozen at issue time, append-only. */
+export interface ProgressBulletinsTable {
+  id: Generated<string>;
+  number: ColumnType<number, never, never>;
+  survey_id: string | null;
+  as_of: ColumnType<string, string, string>;
+  issued_how: 'on_demand' | 'scheduled';
+  issued_by: string | null;
+  issued_at: Generated<Date>;
+  title: string;
+  content: unknown;
+  behind_districts: ColumnType<string[], string[] | undefined, never>;
+  supervised_districts: ColumnType<string[], string[] | undefined, never>;
+}
+
+/** A notice in a user's inbox; only read_at ever changes. */
+export interface NotificationsTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: 'decision' | 'returned' | 'submitted' | 'deadline_passed' | 'bulletin';
+  title: string;
+  body: string | null;
+  survey_id: string | null;
+  submission_id: string | null;
+  decision_id: string | null;
+  deadline_id: string | null;
+  bulletin_id: string | null;
+  created_at: Generated<Date>;
+  read_at: Timestamp | null;
 }

@@ -20,7 +20,7 @@ interface OpenApiDocument {
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 const WITH_BODY = ['post', 'put', 'patch'];
 /** State-changing operations that take no body. */
-const BODYLESS = ['post /api/auth/logout', 'post /api/submissions/{id}/accept', 'post /api/submissions/{id}/apply', 'post /api/submissions/{id}/quality-runs', 'post /api/surveys/{id}/close'];
+const BODYLESS = ['post /api/auth/logout', 'post /api/inbox/{id}/read', 'post /api/inbox/read-all', 'post /api/submissions/{id}/accept', 'post /api/submissions/{id}/apply', 'post /api/submissions/{id}/quality-runs', 'post /api/surveys/{id}/close'];
 const WEB_INDEX = path.join(REPO_ROOT, 'web', 'dist', 'index.html');
 
 describe('OpenAPI, docs and fallbacks (embedded engine)', () => {

@@ -17,7 +17,7 @@ export async function openTestApp(engine: EngineKind, env: Record<string, string
   const test = await openTestDatabase(engine);
   await seedAccounts(test.db);
   // TEST_LOG_LEVEL=error shows the server's own log of a failing request.
-  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PROGRESS_SCHEDULE_INTERVAL_MINUTES: '0', ...env });
   const app = await buildApp({ config, db: test.db, capabilities: await detectCapabilities(test.db) });
   await app.ready();
   return {

@@ -19,8 +19,10 @@ import { UploadPage } from './upload';
 import { PublicResults } from './public-results';
 import { DistrictPage } from './district-page';
 import { OfficeQueue } from './office-queue';
+import { ProgressPage, progressPageAllowed } from './progress-page';
+import { Inbox } from './inbox';
 
-type Page = 'map' | 'upload' | 'results' | 'district' | 'office' | CityPage;
+type Page = 'map' | 'upload' | 'results' | 'district' | 'office' | 'progress' | 'inbox' | CityPage;
 
 const nav = byId('nav');
 const currentUser = byId('current-user');
@@ -51,7 +53,7 @@ const cityPages = new CityPages(() => districts, (run, finding, submission) => {
   window.location.hash = '#/map';
   void mapPage.showFinding(run.id, submission, finding.bbox);
 });
-const OWN_PAGES: readonly string[] = ['map', 'upload', 'results', 'district', 'office'];
+const OWN_PAGES: readonly string[] = ['map', 'upload', 'results', 'district', 'office', 'progress', 'inbox'];
 const isCityPage = (p: Page): p is CityPage => !OWN_PAGES.includes(p);
 
 const publicResults = new PublicResults(landMap, () => (window.location.hash = '#/results'));
@@ -62,6 +64,14 @@ const districtPage = new DistrictPage((correction) => {
 });
 
 const officeQueue = new OfficeQueue();
+
+// 进度督导 (#/progress) and the inbox (#/inbox, its unread count in the header).
+const progressPage = new ProgressPage();
+const inbox = new Inbox();
+const progressView = byId('progress-view');
+const inboxView = byId('inbox-view');
+const progressLink = nav.querySelector<HTMLAnchorElement>('[data-route="progress"]')!;
+const inboxLink = nav.querySelector<HTMLAnchorElement>('[data-route="inbox"]')!;
 
 let user: User | null = null;
 let districts: District[] = [];
@@ -92,6 +102,8 @@ function renderHeader(): void {
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-city]')) link.hidden = !(user && cityPageAllowed(link.dataset.city as CityPage, user.role));
   districtLink.hidden = !canUpload();
   officeLink.hidden = !isOffice();
+  progressLink.hidden = !progressPageAllowed(user);
+  inboxLink.hidden = user === null;
   setField('displayName', user && `${user.displayName}（${user.username}）`);
   setField('role', user && (ROLE_NAMES[user.role] ?? user.role));
   setField('districtName', user?.districtName ?? null);
@@ -103,6 +115,8 @@ function wantedPage(): Page {
   const city = cityPageFor(window.location.hash, user);
   if (city) return city;
   if (window.location.hash === '#/results') return 'results';
+  if (window.location.hash === '#/progress' && progressPageAllowed(user)) return 'progress';
+  if (window.location.hash === '#/inbox' && user) return 'inbox';
   if (window.location.hash === '#/district' && canUpload()) return 'district';
   if (window.location.hash === '#/office' && isOffice()) return 'office';
   return window.location.hash === '#/upload' && canUpload() ? 'upload' : 'map';
@@ -116,6 +130,8 @@ function showPage(next: Page): void {
   resultsView.hidden = next !== 'results';
   districtView.hidden = next !== 'district';
   officeView.hidden = next !== 'office';
+  progressView.hidden = next !== 'progress';
+  inboxView.hidden = next !== 'inbox';
   cityPages.show(isCityPage(next) ? next : null, user);
   const route = isCityPage(next) ? cityNavRoute(next) : next;
   for (const link of nav.querySelectorAll<HTMLAnchorElement>('[data-route]')) {
@@ -128,6 +144,9 @@ function showPage(next: Page): void {
   if (changed && next === 'results') void publicResults.enterTables();
   if (changed && next === 'district' && user) void districtPage.enter(user);
   if (changed && next === 'office' && user) void officeQueue.enter(user);
+  if (changed && next === 'progress' && user) void progressPage.enter(user);
+  if (changed && next === 'inbox' && user) void inbox.enter();
+  else if (changed && user) void inbox.refreshCount();
 }
 
 function ownDistrict(): District | undefined {
@@ -137,6 +156,7 @@ function ownDistrict(): District | undefined {
 /** Shows what the user (or an anonymous visitor) may see. */
 async function applyUser(): Promise<void> {
   renderHeader();
+  inbox.follow(user !== null);
   anonymousSide.hidden = user !== null;
   readerSide.hidden = user === null;
   noDataNote.hidden = user === null || isReader();
