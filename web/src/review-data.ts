@@ -88,6 +88,8 @@ export interface SubmissionRecord {
 export interface Publication {
   id: string;
   surveyId: string;
+  surveyTitle: string;
+  surveyKind: string;
   year: number;
   districtCode: string | null;
   districtName: string | null;
