@@ -322,3 +322,8 @@ END
 $$;
 CREATE TRIGGER progress_bulletins_notify AFTER INSERT ON progress_bulletins
   FOR EACH ROW EXECUTE FUNCTION notify_bulletin();
+
+-- Owner-only: who the staff of a district are, and the deadline round, are not a request's to
+-- call (the triggers and the platform's round run as the owner).
+REVOKE EXECUTE ON FUNCTION district_staff(varchar) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION notify_passed_deadlines(date) FROM PUBLIC;

@@ -226,6 +226,10 @@ describe.each(ENGINES)('progress supervision on the %s engine', (engine) => {
     expect(round.deadlineNotices).toBe(1 * 3 + 2 * 3);
     expect(round.bulletin).toMatchObject({ issuedHow: 'scheduled', asOf: '2025-07-05', supervisedDistricts: [PUDONG] });
     expect([...round.bulletin!.behindDistricts].sort()).toEqual([PUDONG, CHONGMING].sort());
+    // A request cannot run the round (or learn a district's staff) itself.
+    const pudongActor = await actorFor(test.db, 'pudong');
+    await expect(asActor(test.db, pudongActor, (tx) => sql`SELECT notify_passed_deadlines('2025-07-05'::date)`.execute(tx))).rejects.toMatchObject({ code: '42501' });
+    await expect(asActor(test.db, pudongActor, (tx) => sql`SELECT * FROM district_staff(${CHONGMING})`.execute(tx))).rejects.toMatchObject({ code: '42501' });
     const again = await runProgressSchedule(test.db, '2025-07-05');
     expect(again).toEqual({ deadlineNotices: 0, bulletin: null });
 
